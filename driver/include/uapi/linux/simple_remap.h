@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * simple_remap: a kernel buffer shared with user space through mmap().
+ *
+ * The contract between the driver and user space. Both include this very
+ * file (-I driver/include/uapi); it is never copied.
+ *
+ *	fd = open("/dev/simple_remap", O_RDWR);
+ *	ioctl(fd, SIMPLE_REMAP_IOC_GET_INFO, &info);
+ *	p = mmap(NULL, info.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+ *
+ * Processes sharing the buffer wake each other through the device: a
+ * notification (SIMPLE_REMAP_IOC_NOTIFY, or any write()) advances a counter
+ * and wakes every poll()er; an open file is readable (POLLIN) while the
+ * counter differs from the value it last acknowledged
+ * (SIMPLE_REMAP_IOC_ACK). A new file starts acknowledged.
+ *
+ * ABI history: 1, the buffer and SIMPLE_REMAP_IOC_GET_INFO; 2, the counter
+ * (simple_remap_info.seq, NOTIFY, ACK, poll()). Older binaries keep working.
+ */
+#ifndef _UAPI_LINUX_SIMPLE_REMAP_H
+#define _UAPI_LINUX_SIMPLE_REMAP_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define SIMPLE_REMAP_ABI_VERSION 2
+
+/**
+ * struct simple_remap_info - what SIMPLE_REMAP_IOC_GET_INFO reports
+ * @size:	(out) buffer size in bytes, a multiple of @page_size
+ * @mappings:	(out) live mappings (VMAs) of the buffer, all processes
+ * @page_size:	(out) the kernel's page size
+ * @abi_version: (out) SIMPLE_REMAP_ABI_VERSION of the running driver
+ * @nr_chunks:	(out) physically contiguous chunks backing the buffer
+ * @__pad:	(out) zero
+ * @seq:	(out) the notification counter (ABI 2); reading it here does
+ *		not acknowledge it
+ * @__reserved:	(out) zero; later ABI versions give these a meaning
+ */
+struct simple_remap_info {
+	__u64 size;
+	__u64 mappings;
+	__u32 page_size;
+	__u32 abi_version;
+	__u32 nr_chunks;
+	__u32 __pad;
+	__u64 seq;
+	__u64 __reserved[3];
+};
+
+#define SIMPLE_REMAP_IOC_MAGIC 0xE5
+
+#define SIMPLE_REMAP_IOC_GET_INFO \
+	_IOR(SIMPLE_REMAP_IOC_MAGIC, 0x00, struct simple_remap_info)
+/* Advance the counter, wake every waiter; (out) the new counter. ABI 2. */
+#define SIMPLE_REMAP_IOC_NOTIFY _IOR(SIMPLE_REMAP_IOC_MAGIC, 0x01, __u64)
+/* (out) the counter, which this open file now has acknowledged. ABI 2. */
+#define SIMPLE_REMAP_IOC_ACK _IOR(SIMPLE_REMAP_IOC_MAGIC, 0x02, __u64)
+
+#endif /* _UAPI_LINUX_SIMPLE_REMAP_H */

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one place where simple_remap deals with kernel API differences.
+ * Each is decided by the feature itself: a macro the kernel defines, or a
+ * SIMPLE_REMAP_HAVE_* flag that Kbuild sets after looking for the symbol
+ * in the headers being built against.
+ */
+#ifndef _SIMPLE_REMAP_COMPAT_H
+#define _SIMPLE_REMAP_COMPAT_H
+
+#include <linux/mm.h>
+#include <linux/mmzone.h>
+
+/*
+ * The highest order the page allocator hands out. 6.8 named it
+ * MAX_PAGE_ORDER; before 6.4 MAX_ORDER was one past it (6.4 to 6.7 made it
+ * inclusive, where MAX_ORDER - 1 merely stays one order short).
+ */
+#ifdef MAX_PAGE_ORDER
+#define SIMPLE_REMAP_MAX_ORDER MAX_PAGE_ORDER
+#else
+#define SIMPLE_REMAP_MAX_ORDER (MAX_ORDER - 1)
+#endif
+
+/* 6.3 made vma->vm_flags read-only behind setters that take the VMA lock. */
+static inline void simple_remap_vm_flags_mod(struct vm_area_struct *vma,
+					     vm_flags_t set, vm_flags_t clear)
+{
+#ifdef SIMPLE_REMAP_HAVE_VM_FLAGS_SET
+	vm_flags_mod(vma, set, clear);
+#else
+	vma->vm_flags = (vma->vm_flags | set) & ~clear;
+#endif
+}
+
+#endif /* _SIMPLE_REMAP_COMPAT_H */
