@@ -1,0 +1,75 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Lint everything: checkpatch --strict, sparse and W=1 on the driver,
+# clang-format with the kernel's style, shellcheck on every script.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+CACHE="${SIMPLE_REMAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/simple_remap}"
+LINT="$CACHE/lint"
+DRIVER_FILES=(driver/simple_remap.c driver/simple_remap_compat.h
+	driver/include/uapi/linux/simple_remap.h)
+findings=0
+
+usage() {
+	echo "usage: $0" >&2
+	echo "Runs checkpatch, sparse, W=1, clang-format and shellcheck; fails on any finding." >&2
+	exit 2
+}
+
+# checkpatch.pl and .clang-format come from Debian's linux-source package.
+fetch_kernel_tools() {
+	local tarball
+	[ -x "$LINT/scripts/checkpatch.pl" ] && [ -f "$LINT/.clang-format" ] && return
+	"$REPO/scripts/deps.sh" linux-source-6.1
+	tarball=$(ls /usr/src/linux-source-6.1.tar.xz)
+	mkdir -p "$LINT"
+	tar -xf "$tarball" -C "$LINT" --strip-components=1 --wildcards \
+		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
+		'*/scripts/const_structs.checkpatch' '*/.clang-format'
+}
+
+finding() {
+	echo "lint: $1: findings above" >&2
+	findings=$((findings + 1))
+}
+
+run_checkpatch() {
+	"$LINT/scripts/checkpatch.pl" --strict --no-tree --quiet -f "${DRIVER_FILES[@]}" ||
+		finding checkpatch
+}
+
+run_clang_format() {
+	clang-format --style="file:$LINT/.clang-format" --dry-run --Werror \
+		"${DRIVER_FILES[@]}" || finding clang-format
+}
+
+# The module built with sparse (C=2: every file) and W=1; any warning counts.
+run_sparse_w1() {
+	local log
+	log=$(make -C "$REPO" --no-print-directory clean-module module C=2 W=1 2>&1) ||
+		{ echo "$log"; finding build; return; }
+	if grep -E 'warning:|error:' <<<"$log"; then
+		finding "sparse/W=1"
+	fi
+}
+
+run_shellcheck() {
+	shellcheck -x "$REPO"/scripts/*.sh "$REPO"/scripts/guest/* "$REPO/.ci/run" ||
+		finding shellcheck
+}
+
+main() {
+	[ $# -eq 0 ] || usage
+	cd "$REPO"
+	"$REPO/scripts/deps.sh" shellcheck clang-format sparse
+	fetch_kernel_tools
+	run_checkpatch
+	run_clang_format
+	run_sparse_w1
+	run_shellcheck
+	[ "$findings" -eq 0 ] || { echo "lint: $findings tool(s) had findings" >&2; exit 1; }
+	echo "lint: clean (checkpatch --strict, clang-format, sparse, W=1, shellcheck)"
+}
+
+main "$@"
