@@ -1,0 +1,113 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# What 'make run', 'make check', 'make shell' do: install what is missing,
+# fetch the kernel, build module and user space, boot the guest, judge it.
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+usage() {
+	cat >&2 <<USAGE
+usage: ${0##*/} run|check|shell|check-harness
+Environment: KVER=6.1|6.12 (6.1), ARGS="size=64M ..." module parameters for
+run and shell, ACCEL=kvm to opt in to KVM, MEM, SMP, TIMEOUT (see qemu.sh).
+USAGE
+	exit 2
+}
+
+fetch_kernel() {
+	local out
+	out=$("$REPO/scripts/kernel.sh" "$KVER")
+	KREL=$(sed -n 's/^KREL=//p' <<<"$out")
+	KDIR=$(sed -n 's/^KDIR=//p' <<<"$out")
+	VMLINUZ=$(sed -n 's/^VMLINUZ=//p' <<<"$out")
+}
+
+build() {
+	make -C "$REPO" --no-print-directory -s clean-module KDIR="$KDIR"
+	make -C "$REPO" --no-print-directory -s module KDIR="$KDIR"
+	make -C "$REPO" --no-print-directory -s userspace
+}
+
+make_initramfs() {
+	local -a args=(-o "$INITRAMFS" -k "$REPO/simple_remap.ko" -b "$REPO/scripts/guest/demo.sh")
+	local f
+	for f in "$REPO"/userspace/build/bin/*; do [ -x "$f" ] && args+=(-b "$f"); done
+	for f in "$REPO"/userspace/build/tests/*; do [ -x "$f" ] && args+=(-t "$f"); done
+	"$REPO/scripts/initramfs.sh" "${args[@]}"
+}
+
+boot() {
+	"$REPO/scripts/qemu.sh" -m "$1" -k "$VMLINUZ" -i "$INITRAMFS" -a "$(tr ' ' , <<<"${ARGS:-}")" -o "$2"
+}
+
+# Every verdict the harness can give, made to happen on purpose.
+check_harness() {
+	local control expect verdict n=0
+	for control in pass:PASS fail:FAIL timeout:TIMEOUT panic:CRASH warn:KERNEL-WARNING; do
+		expect=${control#*:}
+		control=${control%:*}
+		n=$((n + 1))
+		TIMEOUT=30 boot "control-$control" "$RUN/control-$control" >/dev/null 2>&1 || true
+		verdict=$(cat "$RUN/control-$control/verdict" 2>/dev/null || echo none)
+		if [ "$verdict" = "$expect" ]; then
+			echo "ok $n - harness reports $expect for control-$control"
+			PASSED=$((PASSED + 1))
+		else
+			echo "not ok $n - harness reports $expect for control-$control (got $verdict)"
+			FAILED=$((FAILED + 1))
+		fi
+	done
+}
+
+check_suite() {
+	local counts verdict
+	boot check "$RUN/check" || true
+	counts=$(cat "$RUN/check/counts" 2>/dev/null || echo "0 0")
+	PASSED=$((PASSED + ${counts% *}))
+	FAILED=$((FAILED + ${counts#* }))
+	verdict=$(cat "$RUN/check/verdict" 2>/dev/null || echo none)
+	case "$verdict" in
+	PASS | FAIL)
+		echo "ok - guest finished with a clean kernel log and no new taint"
+		PASSED=$((PASSED + 1))
+		;;
+	*)
+		echo "not ok - guest run: $verdict"
+		FAILED=$((FAILED + 1))
+		;;
+	esac
+}
+
+main() {
+	local mode=${1:-}
+	case "$mode" in run | check | shell | check-harness) ;; *) usage ;; esac
+	KVER=${KVER:-6.1}
+	PASSED=0
+	FAILED=0
+	RUN="$CACHE/runs/$(date +%Y%m%d-%H%M%S)-$mode-$KVER"
+	mkdir -p "$RUN"
+
+	stage "deps" "$REPO/scripts/deps.sh"
+	stage "kernel $KVER" fetch_kernel
+	echo "kernel: $KREL ($VMLINUZ, headers $KDIR)" >&2
+	INITRAMFS="$CACHE/initramfs-$KREL.cpio.gz"
+	stage "build" build
+	stage "initramfs" make_initramfs
+	case "$mode" in
+	run) stage "guest: run" boot run "$RUN/run" ;;
+	shell) boot shell "$RUN/shell" ;;
+	check)
+		stage "guest: test suite" check_suite
+		stage "guest: harness controls" check_harness
+		;;
+	check-harness) stage "guest: harness controls" check_harness ;;
+	esac
+	if [ "$mode" = check ] || [ "$mode" = check-harness ]; then
+		echo "logs: $RUN"
+		echo "$PASSED passed, $FAILED failed"
+		[ "$FAILED" -eq 0 ]
+	fi
+}
+
+main "$@"
