@@ -625,7 +625,9 @@ ATTRIBUTE_GROUPS(simple_remap);
 /* Validate the size parameter, then round it up to whole pages. */
 static int simple_remap_check_size(struct simple_remap_dev *sr)
 {
-	unsigned long nr_pages = DIV_ROUND_UP(simple_remap_size, PAGE_SIZE);
+	/* Rounded up without the overflow DIV_ROUND_UP() has near ULONG_MAX. */
+	unsigned long nr_pages = (simple_remap_size >> PAGE_SHIFT) +
+				 !!offset_in_page(simple_remap_size);
 
 	if (!simple_remap_size) {
 		pr_err("size=0: the buffer needs at least one byte\n");

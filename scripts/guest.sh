@@ -48,7 +48,7 @@ check_harness() {
 		expect=${control#*:}
 		control=${control%:*}
 		n=$((n + 1))
-		TIMEOUT=30 boot "control-$control" "$RUN/control-$control" >/dev/null 2>&1 || true
+		TIMEOUT=20 boot "control-$control" "$RUN/control-$control" >/dev/null 2>&1 || true
 		verdict=$(cat "$RUN/control-$control/verdict" 2>/dev/null || echo none)
 		if [ "$verdict" = "$expect" ]; then
 			echo "ok $n - harness reports $expect for control-$control"

@@ -46,8 +46,11 @@ judge() {
 	local passed failed
 	tr -d '\r' <"$res" >"$res.txt" 2>/dev/null || : >"$res.txt"
 	passed=$(grep -c '^ok ' "$res.txt" || true)
-	failed=$(grep -c '^not ok ' "$res.txt" || true)
-	failed=$((failed + $(grep -c '^SR-PROG .* rc=[1-9]' "$res.txt" || true)))
+	# A program that failed without a 'not ok' of its own counts once.
+	failed=$(awk '/^not ok / { n++; all++ }
+		/^SR-PROG .* rc=[1-9]/ { if (!n) all++ }
+		/^SR-PROG / { n = 0 }
+		END { print all + 0 }' "$res.txt")
 	sed -n '/^SR-DMESG-BEGIN/,/^SR-DMESG-END/p' "$res.txt" >"$run/dmesg.log"
 	before=$(sed -n 's/^SR-TAINT-BEFORE //p' "$res.txt")
 	after=$(sed -n 's/^SR-TAINT-AFTER //p' "$res.txt")

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Every bad input gets its errno, and loses nothing. */
+#include "sr_test.h"
+
+/* Fill the first page with a marker, to prove later that nothing changed. */
+static int marked(int flags)
+{
+	int fd = sr_open(O_RDWR), ret;
+	char mark[64];
+
+	memset(mark, 0x5a, sizeof(mark));
+	ASSERT_EQ(sizeof(mark), pwrite(fd, mark, sizeof(mark), 0));
+	close(fd);
+	ret = sr_open(flags);
+	return ret;
+}
+
+static void assert_marked_and_unmapped(int fd, uint64_t mappings)
+{
+	char buf[64], mark[64];
+
+	memset(mark, 0x5a, sizeof(mark));
+	ASSERT_EQ(sizeof(buf), pread(fd, buf, sizeof(buf), 0));
+	ASSERT_EQ(0, memcmp(buf, mark, sizeof(mark)));
+	ASSERT_EQ(mappings, sr_info(fd).mappings);
+}
+
+#define MMAP_FAILS(err, fd, len, prot, flags, off)				\
+	do {									\
+		uint64_t _maps = sr_info(fd).mappings;				\
+		ASSERT_ERRNO(err, mmap(NULL, len, prot, flags, fd, (off_t)(off))); \
+		assert_marked_and_unmapped(fd, _maps);				\
+	} while (0)
+
+TEST(mmap_longer_than_buffer_fails)
+{
+	int fd = marked(O_RDWR);
+
+	MMAP_FAILS(EINVAL, fd, sr_info(fd).size + sr_page_size(), PROT_READ, MAP_SHARED, 0);
+}
+
+TEST(mmap_offset_at_end_fails)
+{
+	int fd = marked(O_RDWR);
+
+	MMAP_FAILS(EINVAL, fd, sr_page_size(), PROT_READ, MAP_SHARED, sr_info(fd).size);
+}
+
+TEST(mmap_offset_past_end_fails)
+{
+	int fd = marked(O_RDWR);
+
+	MMAP_FAILS(EINVAL, fd, sr_page_size(), PROT_READ, MAP_SHARED,
+		   sr_info(fd).size + 16 * sr_page_size());
+}
+
+TEST(mmap_range_straddling_end_fails)
+{
+	int fd = marked(O_RDWR);
+
+	MMAP_FAILS(EINVAL, fd, 2 * sr_page_size(), PROT_READ, MAP_SHARED,
+		   sr_info(fd).size - sr_page_size());
+}
+
+TEST(mmap_huge_offset_fails)
+{
+	int fd = marked(O_RDWR);
+
+	MMAP_FAILS(EINVAL, fd, sr_page_size(), PROT_READ, MAP_SHARED, 1ull << 62);
+}
+
+TEST(mmap_private_fails)
+{
+	int fd = marked(O_RDWR);
+
+	MMAP_FAILS(EINVAL, fd, sr_page_size(), PROT_READ | PROT_WRITE, MAP_PRIVATE, 0);
+	MMAP_FAILS(EINVAL, fd, sr_page_size(), PROT_READ, MAP_PRIVATE, 0);
+}
+
+TEST(mmap_prot_exec_fails)
+{
+	int fd = marked(O_RDWR);
+
+	MMAP_FAILS(EPERM, fd, sr_page_size(), PROT_READ | PROT_EXEC, MAP_SHARED, 0);
+}
+
+TEST(mprotect_exec_fails)
+{
+	int fd = sr_open(O_RDWR);
+	char *p = sr_mmap(fd, sr_page_size(), PROT_READ, 0);
+
+	ASSERT_ERRNO(EACCES, mprotect(p, sr_page_size(), PROT_READ | PROT_EXEC));
+	ASSERT_EQ(0, p[0] & 0);
+}
+
+TEST(mmap_write_on_readonly_fd_fails)
+{
+	int fd = marked(O_RDONLY);
+
+	MMAP_FAILS(EACCES, fd, sr_page_size(), PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+}
+
+TEST(readonly_mapping_of_readonly_fd_works)
+{
+	int fd = marked(O_RDONLY);
+	unsigned char *p = sr_mmap(fd, sr_page_size(), PROT_READ, 0);
+
+	ASSERT_EQ(0x5a, p[0]);
+	/* No VM_MAYWRITE: it can never become writable. */
+	ASSERT_ERRNO(EACCES, mprotect(p, sr_page_size(), PROT_READ | PROT_WRITE));
+}
+
+TEST(read_at_end_returns_zero)
+{
+	int fd = sr_open(O_RDONLY);
+	char buf[8];
+
+	ASSERT_EQ(0, pread(fd, buf, sizeof(buf), sr_info(fd).size));
+	ASSERT_EQ(sr_info(fd).size, lseek(fd, 0, SEEK_END));
+	ASSERT_EQ(0, read(fd, buf, sizeof(buf)));
+}
+
+TEST(read_past_end_returns_zero)
+{
+	int fd = sr_open(O_RDONLY);
+	char buf[8];
+
+	ASSERT_EQ(0, pread(fd, buf, sizeof(buf), sr_info(fd).size + 1));
+	ASSERT_EQ(0, pread(fd, buf, sizeof(buf), 1ll << 62));
+}
+
+TEST(write_at_end_fails_enospc)
+{
+	int fd = marked(O_RDWR);
+
+	ASSERT_ERRNO(ENOSPC, pwrite(fd, "x", 1, sr_info(fd).size));
+	assert_marked_and_unmapped(fd, 0);
+}
+
+TEST(write_past_end_fails_enospc)
+{
+	int fd = marked(O_RDWR);
+
+	ASSERT_ERRNO(ENOSPC, pwrite(fd, "x", 1, sr_info(fd).size + 4096));
+	ASSERT_ERRNO(ENOSPC, pwrite(fd, "x", 1, 1ll << 62));
+	assert_marked_and_unmapped(fd, 0);
+}
+
+TEST(write_straddling_end_is_short)
+{
+	int fd = sr_open(O_RDWR);
+	uint64_t size = sr_info(fd).size;
+	char buf[4] = "";
+
+	ASSERT_EQ(2, pwrite(fd, "abcd", 4, size - 2));
+	ASSERT_EQ(2, pread(fd, buf, 4, size - 2));
+	ASSERT_EQ(0, memcmp(buf, "ab", 2));
+}
+
+TEST(lseek_negative_fails)
+{
+	int fd = sr_open(O_RDONLY);
+
+	ASSERT_EQ(100, lseek(fd, 100, SEEK_SET));
+	ASSERT_ERRNO(EINVAL, lseek(fd, -1, SEEK_SET));
+	ASSERT_ERRNO(EINVAL, lseek(fd, -101, SEEK_CUR));
+	ASSERT_ERRNO(EINVAL, lseek(fd, -(off_t)sr_info(fd).size - 1, SEEK_END));
+	/* A failed seek leaves the position alone. */
+	ASSERT_EQ(100, lseek(fd, 0, SEEK_CUR));
+}
+
+TEST(lseek_past_end_fails)
+{
+	int fd = sr_open(O_RDONLY);
+
+	ASSERT_ERRNO(EINVAL, lseek(fd, sr_info(fd).size + 1, SEEK_SET));
+	ASSERT_ERRNO(EINVAL, lseek(fd, 1, SEEK_END));
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_CUR));
+}
+
+TEST(lseek_end_is_relative_to_size)
+{
+	int fd = sr_open(O_RDONLY);
+	uint64_t size = sr_info(fd).size;
+
+	ASSERT_EQ(size, lseek(fd, 0, SEEK_END));
+	ASSERT_EQ(size - 4096, lseek(fd, -4096, SEEK_END));
+	ASSERT_EQ(size - 4000, lseek(fd, 96, SEEK_CUR));
+}
+
+TEST(unknown_ioctl_fails_enotty)
+{
+	int fd = sr_open(O_RDWR);
+	struct simple_remap_info info;
+
+	ASSERT_ERRNO(ENOTTY, ioctl(fd, _IOR('x', 0x00, struct simple_remap_info), &info));
+	ASSERT_ERRNO(ENOTTY, ioctl(fd, _IOR(SIMPLE_REMAP_IOC_MAGIC, 0x7f, __u64), &info));
+	ASSERT_ERRNO(ENOTTY, ioctl(fd, _IOR(SIMPLE_REMAP_IOC_MAGIC, 0x00, __u32), &info));
+	ASSERT_ERRNO(ENOTTY, ioctl(fd, _IOW(SIMPLE_REMAP_IOC_MAGIC, 0x00, struct simple_remap_info), &info));
+	ASSERT_ERRNO(ENOTTY, ioctl(fd, 0, 0));
+}
+
+TEST(info_bad_pointer_fails_efault)
+{
+	int fd = sr_open(O_RDONLY);
+
+	ASSERT_ERRNO(EFAULT, ioctl(fd, SIMPLE_REMAP_IOC_GET_INFO, NULL));
+	ASSERT_ERRNO(EFAULT, ioctl(fd, SIMPLE_REMAP_IOC_GET_INFO, (void *)1));
+	ASSERT_ERRNO(EFAULT, ioctl(fd, SIMPLE_REMAP_IOC_GET_INFO, (void *)-4096l));
+	ASSERT_ERRNO(EFAULT, ioctl(fd, SIMPLE_REMAP_IOC_NOTIFY, NULL));
+	ASSERT_ERRNO(EFAULT, ioctl(fd, SIMPLE_REMAP_IOC_ACK, (void *)1));
+}
+
+TEST(write_to_readonly_fd_fails_ebadf)
+{
+	int fd = marked(O_RDONLY);
+
+	ASSERT_ERRNO(EBADF, pwrite(fd, "x", 1, 0));
+	assert_marked_and_unmapped(fd, 0);
+}
+
+TEST(read_to_bad_pointer_fails_efault)
+{
+	int fd = sr_open(O_RDWR);
+
+	/* Raw syscalls: the libc wrappers are declared never to take NULL. */
+	ASSERT_ERRNO(EFAULT, syscall(SYS_pread64, fd, NULL, 16, 0));
+	ASSERT_ERRNO(EFAULT, syscall(SYS_pwrite64, fd, (void *)8, 16, 0));
+}
+
+TEST(insmod_size_zero_fails)
+{
+	ASSERT_EQ(0, sr_unload());
+	ASSERT_EQ(-EINVAL, sr_load("size=0"));
+	ASSERT_TRUE(!sr_loaded());
+}
+
+TEST(insmod_size_too_big_fails)
+{
+	ASSERT_EQ(0, sr_unload());
+	ASSERT_EQ(-ENOMEM, sr_load("size=1T"));
+	ASSERT_EQ(-ENOMEM, sr_load("size=18446744073709551615"));
+	ASSERT_TRUE(!sr_loaded());
+}
+
+TEST(insmod_size_garbage_fails)
+{
+	ASSERT_EQ(0, sr_unload());
+	ASSERT_EQ(-EINVAL, sr_load("size=abc"));
+	ASSERT_EQ(-EINVAL, sr_load("size=12Q"));
+	ASSERT_EQ(-EINVAL, sr_load("size=-4096"));
+	ASSERT_TRUE(!sr_loaded());
+}
+
+TEST(insmod_map_mode_garbage_fails)
+{
+	ASSERT_EQ(0, sr_unload());
+	ASSERT_EQ(-EINVAL, sr_load("map_mode=bogus"));
+	ASSERT_TRUE(!sr_loaded());
+}
+
+int main(void)
+{
+	return sr_main();
+}
