@@ -149,6 +149,7 @@ static inline void sr_fixture(void)
 /* main() of a test program: the module in, the tests, the module out. */
 static inline int sr_main(void)
 {
+	char variant[128] = "";
 	int ret, failed;
 
 	if (sr_loaded())
@@ -158,7 +159,9 @@ static inline int sr_main(void)
 		printf("TAP version 13\n1..1\nnot ok 1 - module_loads # %s\n", strerror(-ret));
 		return 1;
 	}
-	failed = tap_main(sr_fixture);
+	if (*sr_default_params())
+		snprintf(variant, sizeof(variant), " [%s]", sr_default_params());
+	failed = tap_main(sr_fixture, variant);
 	ret = sr_unload();
 	if (ret)
 		printf("# module did not unload after the tests: %s\n", strerror(-ret));

@@ -96,9 +96,10 @@ static inline void tap_register(const char *name, void (*fn)(void))
 
 /*
  * Run every test in a child; @between runs in the parent after each one
- * (to restore a fixture a failed test may have left broken).
+ * (to restore a fixture a failed test may have left broken). @variant is
+ * appended to each test's name ("" for none).
  */
-static inline int tap_main(void (*between)(void))
+static inline int tap_main(void (*between)(void), const char *variant)
 {
 	int i, status, failed = 0;
 	pid_t pid;
@@ -116,14 +117,13 @@ static inline int tap_main(void (*between)(void))
 		if (pid < 0 || waitpid(pid, &status, 0) != pid)
 			status = -1;
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-			printf("ok %d - %s\n", i + 1, tap_tests[i].name);
+			printf("ok %d - %s%s\n", i + 1, tap_tests[i].name, variant);
 		} else {
 			failed++;
+			printf("not ok %d - %s%s", i + 1, tap_tests[i].name, variant);
 			if (status != -1 && WIFSIGNALED(status))
-				printf("not ok %d - %s # killed by %s\n", i + 1,
-				       tap_tests[i].name, strsignal(WTERMSIG(status)));
-			else
-				printf("not ok %d - %s\n", i + 1, tap_tests[i].name);
+				printf(" # killed by %s", strsignal(WTERMSIG(status)));
+			printf("\n");
 		}
 		fflush(stdout);
 		if (between)
