@@ -8,6 +8,8 @@
 #   make run              boot a guest, load the module, show two processes sharing it
 #   make check            the whole test suite in a guest (KVER=6.1 or 6.12)
 #   make shell            a guest shell with the module loaded
+#   make lint             checkpatch, sparse, W=1, clang-format, shellcheck
+#   make install          srctl, library, headers, man page, pkg-config, udev rule
 
 # The running kernel's headers when installed, else the newest installed.
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
@@ -32,4 +34,14 @@ clean: clean-module
 run check shell check-harness:
 	scripts/guest.sh $@
 
-.PHONY: all module userspace clean-module clean run check shell check-harness
+lint:
+	scripts/lint.sh
+
+PREFIX ?= /usr/local
+UDEVDIR ?= /etc/udev/rules.d
+
+install: userspace
+	$(MAKE) -C userspace install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+	install -D -m 0644 driver/60-simple-remap.rules $(DESTDIR)$(UDEVDIR)/60-simple-remap.rules
+
+.PHONY: all module userspace clean-module clean run check shell check-harness lint install

@@ -55,7 +55,7 @@ run_sparse_w1() {
 }
 
 run_shellcheck() {
-	shellcheck -x "$REPO"/scripts/*.sh "$REPO"/scripts/guest/* "$REPO/.ci/run" ||
+	shellcheck -x -P SCRIPTDIR "$REPO"/scripts/*.sh "$REPO"/scripts/guest/* "$REPO/.ci/run" ||
 		finding shellcheck
 }
 
