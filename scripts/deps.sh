@@ -5,7 +5,7 @@ set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-BASE=(qemu-system-x86 busybox-static cpio gzip make gcc libc6-dev kmod)
+BASE=(qemu-system-x86 busybox-static cpio gzip make gcc libc6-dev gcc-multilib kmod)
 
 usage() {
 	echo "usage: ${0##*/} [PACKAGE...]" >&2

@@ -91,7 +91,7 @@ main() {
 	stage "deps" "$REPO/scripts/deps.sh"
 	stage "kernel $KVER" fetch_kernel
 	echo "kernel: $KREL ($VMLINUZ, headers $KDIR)" >&2
-	INITRAMFS="$CACHE/initramfs-$KREL.cpio.gz"
+	INITRAMFS="$RUN/initramfs.cpio.gz"
 	stage "build" build
 	stage "initramfs" make_initramfs
 	case "$mode" in

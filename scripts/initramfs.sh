@@ -48,6 +48,7 @@ main() {
 	if [ -z "$out" ] || [ ! -f "$ko" ]; then usage; fi
 
 	root=$(mktemp -d) # global: the EXIT trap removes it
+	chmod 0755 "$root"
 	trap 'rm -rf "$root"' EXIT
 	mkdir -p "$root"/{dev,proc,sys,tmp,etc,root,opt/sr/bin,opt/sr/tests}
 	add_busybox "$root"

@@ -30,6 +30,7 @@ static int child(size_t len, const char *sent)
 		return 1;
 	printf("child  %d: through its mapping: \"%s\"\n", getpid(), via_map);
 	printf("child  %d: through pread():     \"%s\"\n", getpid(), via_read);
+	fflush(stdout);
 	return strcmp(via_map, sent) || strcmp(via_read, sent);
 }
 
@@ -51,6 +52,7 @@ int main(void)
 	snprintf(msg, sizeof(msg), "written by process %d at offset %d", getpid(), MSG_OFFSET);
 	memcpy(p + MSG_OFFSET, msg, strlen(msg) + 1);
 	printf("parent %d: wrote \"%s\" through its mapping\n", getpid(), msg);
+	fflush(stdout);
 
 	pid = fork();
 	if (pid == 0)

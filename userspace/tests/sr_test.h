@@ -111,6 +111,27 @@ static inline long long sr_sysfs(const char *dir, const char *name)
 	return strtoll(buf, NULL, 10);
 }
 
+/* "remap", "pages" or "fault": how the loaded module maps. */
+static inline const char *sr_map_mode(void)
+{
+	static char mode[16];
+	int fd = open(SR_PARAM "map_mode", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, mode, sizeof(mode) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		TAP_FAIL("cannot read %smap_mode", SR_PARAM);
+	mode[strcspn(mode, "\n")] = 0;
+	return mode;
+}
+
+/* remap_pfn_range() mappings have no struct page that GUP could pin. */
+static inline int sr_pfnmap(void)
+{
+	return !strcmp(sr_map_mode(), "remap");
+}
+
 static inline long sr_page_size(void)
 {
 	return sysconf(_SC_PAGESIZE);

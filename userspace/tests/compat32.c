@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ioctls from a 32-bit process, through compat_ptr_ioctl: built with
+ * -m32 (gcc-multilib), run on the 64-bit guest kernel.
+ */
+#include "sr_test.h"
+
+TEST(compat_get_info_matches_sysfs)
+{
+	int fd = sr_open(O_RDWR);
+	struct simple_remap_info info = sr_info(fd);
+
+	ASSERT_EQ(4, sizeof(long));
+	ASSERT_EQ(sr_sysfs(SR_PARAM, "size"), info.size);
+	ASSERT_EQ(sr_page_size(), info.page_size);
+	ASSERT_EQ(SIMPLE_REMAP_ABI_VERSION, info.abi_version);
+	ASSERT_EQ(sr_sysfs(SR_SYSFS, "nr_chunks"), info.nr_chunks);
+}
+
+TEST(compat_notify_and_ack)
+{
+	int fd = sr_open(O_RDWR);
+	__u64 a = 0, b = 0;
+
+	ASSERT_EQ(0, ioctl(fd, SIMPLE_REMAP_IOC_NOTIFY, &a));
+	ASSERT_EQ(0, ioctl(fd, SIMPLE_REMAP_IOC_ACK, &b));
+	ASSERT_EQ(a, b);
+	ASSERT_EQ(a, sr_info(fd).seq);
+}
+
+TEST(compat_bad_pointer_and_unknown_ioctl_fail)
+{
+	int fd = sr_open(O_RDWR);
+
+	ASSERT_ERRNO(EFAULT, ioctl(fd, SIMPLE_REMAP_IOC_GET_INFO, (void *)1));
+	ASSERT_ERRNO(ENOTTY, ioctl(fd, _IOR(SIMPLE_REMAP_IOC_MAGIC, 0x7f, __u64), 0));
+}
+
+TEST(compat_mapping_shares_data)
+{
+	int fd = sr_open(O_RDWR);
+	char *p = sr_mmap(fd, sr_page_size(), PROT_READ | PROT_WRITE, 0);
+	char buf[8] = "";
+
+	strcpy(p, "32-bit");
+	ASSERT_EQ(7, pread(fd, buf, 7, 0));
+	ASSERT_EQ(0, strcmp(buf, "32-bit"));
+}
+
+int main(void)
+{
+	return sr_main();
+}

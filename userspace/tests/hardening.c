@@ -1,0 +1,513 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Abuse: the mm syscalls on the mapping, processes that fork, die or race,
+ * load/unload cycles, forced allocation and remap failures, permissions.
+ * Nothing here may corrupt the buffer, leak a page, or upset the kernel
+ * (the harness fails the run on any kernel warning).
+ */
+#include <linux/futex.h>
+#include <grp.h>
+#include <sys/uio.h>
+
+#include "sr_test.h"
+
+#define PAGES 8
+
+/* Page i of the buffer holds i in every word: misplaced pages show. */
+static void tag_pages(int fd, uint64_t first, uint64_t n)
+{
+	long ps = sr_page_size();
+	uint64_t *page = malloc(ps), i, j;
+
+	for (i = first; i < first + n; i++) {
+		for (j = 0; j < (uint64_t)ps / 8; j++)
+			page[j] = i;
+		ASSERT_EQ(ps, pwrite(fd, page, ps, i * ps));
+	}
+	free(page);
+}
+
+static void assert_page(const void *p, uint64_t tag)
+{
+	const uint64_t *w = p;
+	long j;
+
+	for (j = 0; j < sr_page_size() / 8; j += 61)
+		ASSERT_EQ(tag, w[j]);
+}
+
+static void assert_tags_intact(int fd, uint64_t n)
+{
+	long ps = sr_page_size();
+	void *page = malloc(ps);
+	uint64_t i;
+
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(ps, pread(fd, page, ps, i * ps));
+		assert_page(page, i);
+	}
+	free(page);
+}
+
+/* Does touching @p kill the process with @sig? */
+static int touch_kills(volatile char *p, int sig)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		signal(sig, SIG_DFL);
+		(void)*p;
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	return WIFSIGNALED(status) && WTERMSIG(status) == sig;
+}
+
+TEST(partial_munmap_keeps_the_rest_in_place)
+{
+	int fd = sr_open(O_RDWR);
+	long ps = sr_page_size();
+	uint64_t before = sr_info(fd).mappings;
+	char *p;
+
+	tag_pages(fd, 0, PAGES);
+	p = sr_mmap(fd, PAGES * ps, PROT_READ, 0);
+	ASSERT_EQ(0, munmap(p, ps));			/* head */
+	ASSERT_EQ(0, munmap(p + (PAGES - 1) * ps, ps));	/* tail */
+	ASSERT_EQ(0, munmap(p + 3 * ps, ps));		/* middle */
+	ASSERT_EQ(before + 2, sr_info(fd).mappings);
+	assert_page(p + ps, 1);
+	assert_page(p + 2 * ps, 2);
+	assert_page(p + 4 * ps, 4);
+	assert_page(p + 6 * ps, 6);
+	ASSERT_TRUE(touch_kills(p + 3 * ps, SIGSEGV));
+	ASSERT_EQ(0, munmap(p, PAGES * ps));
+	ASSERT_EQ(before, sr_info(fd).mappings);
+}
+
+TEST(mremap_grow_fails)
+{
+	int fd = sr_open(O_RDWR);
+	long ps = sr_page_size();
+	char *p = sr_mmap(fd, 2 * ps, PROT_READ, 0);
+
+	ASSERT_ERRNO(EFAULT, (long)mremap(p, 2 * ps, 4 * ps, 0));
+	ASSERT_ERRNO(EFAULT, (long)mremap(p, 2 * ps, 4 * ps, MREMAP_MAYMOVE));
+}
+
+TEST(mremap_shrink_works)
+{
+	int fd = sr_open(O_RDWR);
+	long ps = sr_page_size();
+	char *p;
+
+	tag_pages(fd, 0, 4);
+	p = sr_mmap(fd, 4 * ps, PROT_READ, 0);
+	ASSERT_EQ((long)p, (long)mremap(p, 4 * ps, 2 * ps, 0));
+	assert_page(p, 0);
+	assert_page(p + ps, 1);
+	ASSERT_TRUE(touch_kills(p + 2 * ps, SIGSEGV));
+}
+
+TEST(mremap_move_keeps_data)
+{
+	int fd = sr_open(O_RDWR);
+	long ps = sr_page_size();
+	uint64_t before = sr_info(fd).mappings;
+	char *p, *q, *target;
+
+	tag_pages(fd, 0, 4);
+	p = sr_mmap(fd, 4 * ps, PROT_READ, 0);
+	target = mmap(NULL, 4 * ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	q = mremap(p, 4 * ps, 4 * ps, MREMAP_MAYMOVE | MREMAP_FIXED, target);
+	ASSERT_EQ((long)target, (long)q);
+	assert_page(q, 0);
+	assert_page(q + 3 * ps, 3);
+	ASSERT_EQ(before + 1, sr_info(fd).mappings);
+}
+
+TEST(mremap_dontunmap_fails)
+{
+	int fd = sr_open(O_RDWR);
+	long ps = sr_page_size();
+	char *p = sr_mmap(fd, 2 * ps, PROT_READ, 0);
+
+	ASSERT_ERRNO(EINVAL, (long)mremap(p, 2 * ps, 2 * ps,
+					  MREMAP_MAYMOVE | MREMAP_DONTUNMAP));
+	assert_page(p, *(uint64_t *)p);
+}
+
+TEST(mprotect_none_then_back)
+{
+	int fd = sr_open(O_RDWR);
+	long ps = sr_page_size();
+	char *p;
+
+	tag_pages(fd, 0, 2);
+	p = sr_mmap(fd, 2 * ps, PROT_READ | PROT_WRITE, 0);
+	ASSERT_EQ(0, mprotect(p, 2 * ps, PROT_NONE));
+	ASSERT_TRUE(touch_kills(p, SIGSEGV));
+	ASSERT_EQ(0, mprotect(p, 2 * ps, PROT_READ | PROT_WRITE));
+	assert_page(p + ps, 1);
+	p[0] = 'w';
+	ASSERT_EQ('w', p[0]);
+}
+
+TEST(madvise_never_corrupts_the_buffer)
+{
+	static const struct { int advice; const char *name; } advices[] = {
+		{ MADV_DONTNEED, "DONTNEED" }, { MADV_FREE, "FREE" },
+		{ MADV_WIPEONFORK, "WIPEONFORK" }, { MADV_COLD, "COLD" },
+		{ MADV_PAGEOUT, "PAGEOUT" }, { 22 /* MADV_POPULATE_READ */, "POPULATE_READ" },
+		{ 23 /* MADV_POPULATE_WRITE */, "POPULATE_WRITE" },
+		{ MADV_DONTFORK, "DONTFORK" }, { MADV_HUGEPAGE, "HUGEPAGE" },
+	};
+	int fd = sr_open(O_RDWR);
+	long ps = sr_page_size();
+	size_t i;
+	char *p;
+	int r;
+
+	tag_pages(fd, 0, PAGES);
+	p = sr_mmap(fd, PAGES * ps, PROT_READ | PROT_WRITE, 0);
+	for (i = 0; i < sizeof(advices) / sizeof(advices[0]); i++) {
+		errno = 0;
+		r = madvise(p, PAGES * ps, advices[i].advice);
+		printf("# madvise(%s) = %d %s\n", advices[i].name, r,
+		       r ? strerrorname_np(errno) : "");
+		/* Refused or done; either way the bytes stay where they were. */
+		ASSERT_TRUE(r == 0 || errno == EINVAL || errno == EFAULT);
+		assert_page(p + 5 * ps, 5);
+		assert_tags_intact(fd, PAGES);
+	}
+}
+
+TEST(touch_past_mapping_end_kills_only_that_process)
+{
+	int fd = sr_open(O_RDWR);
+	long ps = sr_page_size();
+	char *guard, *p;
+
+	/* A PROT_NONE page right after the mapping: nothing else lives there. */
+	guard = mmap(NULL, 2 * ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	p = mmap(guard, ps, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0);
+	ASSERT_EQ((long)guard, (long)p);
+	ASSERT_TRUE(touch_kills(p + ps, SIGSEGV));
+	ASSERT_EQ(0, p[0] & 0);
+	ASSERT_EQ(sr_info(fd).size, sr_sysfs(SR_PARAM, "size"));
+}
+
+/* GUP on the mapping: refused for VM_PFNMAP, real data otherwise. */
+TEST(process_vm_readv_on_mapping)
+{
+	int fd = sr_open(O_RDWR);
+	char *p = sr_mmap(fd, sr_page_size(), PROT_READ | PROT_WRITE, 0);
+	char buf[16] = "";
+	struct iovec local = { buf, 12 }, remote = { p, 12 };
+
+	strcpy(p, "remote read");
+	if (sr_pfnmap()) {
+		ASSERT_ERRNO(EFAULT, process_vm_readv(getpid(), &local, 1, &remote, 1, 0));
+	} else {
+		ASSERT_EQ(12, process_vm_readv(getpid(), &local, 1, &remote, 1, 0));
+		ASSERT_EQ(0, strcmp(buf, "remote read"));
+	}
+}
+
+TEST(vmsplice_from_mapping)
+{
+	int fd = sr_open(O_RDWR), pipefd[2];
+	char *p = sr_mmap(fd, sr_page_size(), PROT_READ | PROT_WRITE, 0);
+	struct iovec iov = { p, 8 };
+	char buf[8];
+
+	memcpy(p, "spliced", 8);
+	ASSERT_EQ(0, pipe(pipefd));
+	if (sr_pfnmap()) {
+		ASSERT_ERRNO(EFAULT, vmsplice(pipefd[1], &iov, 1, 0));
+	} else {
+		ASSERT_EQ(8, vmsplice(pipefd[1], &iov, 1, 0));
+		ASSERT_EQ(8, read(pipefd[0], buf, 8));
+		ASSERT_EQ(0, memcmp(buf, "spliced", 8));
+	}
+}
+
+TEST(proc_pid_mem_on_mapping)
+{
+	int fd = sr_open(O_RDWR), mem = open("/proc/self/mem", O_RDONLY);
+	char *p = sr_mmap(fd, sr_page_size(), PROT_READ | PROT_WRITE, 0);
+	char buf[8];
+
+	memcpy(p, "procmem", 8);
+	if (sr_pfnmap()) {
+		ASSERT_ERRNO(EIO, pread(mem, buf, 8, (off_t)(uintptr_t)p));
+	} else {
+		ASSERT_EQ(8, pread(mem, buf, 8, (off_t)(uintptr_t)p));
+		ASSERT_EQ(0, memcmp(buf, "procmem", 8));
+	}
+}
+
+/*
+ * The kernel keys a shared futex by the page's file mapping, which driver
+ * pages lack in every map_mode: it refuses them cleanly. Processes sharing
+ * the buffer wake each other through the device (notify.c) instead.
+ */
+TEST(shared_futex_on_mapping_fails_cleanly)
+{
+	int fd = sr_open(O_RDWR);
+	uint32_t *f = sr_mmap(fd, sr_page_size(), PROT_READ | PROT_WRITE, 0);
+	struct timespec ts = { 1, 0 };
+
+	*f = 0;
+	ASSERT_ERRNO(EFAULT, syscall(SYS_futex, f, FUTEX_WAIT, 0, &ts, NULL, 0));
+	ASSERT_ERRNO(EFAULT, syscall(SYS_futex, f, FUTEX_WAKE, 1, NULL, NULL, 0));
+	/* A private futex stays within one process, and works on any mapping. */
+	ASSERT_EQ(0, syscall(SYS_futex, f, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0));
+}
+
+static char *shared_p;
+
+static int child_unmaps_part(void *arg)
+{
+	long ps = sr_page_size();
+
+	(void)arg;
+	if (munmap(shared_p + ps, ps))
+		return 1;
+	shared_p[0] = 'c';
+	return 0;
+}
+
+TEST(fork_child_unmaps_part_parent_unaffected)
+{
+	int fd = sr_open(O_RDWR);
+	long ps = sr_page_size();
+
+	tag_pages(fd, 0, 3);
+	shared_p = sr_mmap(fd, 3 * ps, PROT_READ | PROT_WRITE, 0);
+	ASSERT_EQ(0, sr_in_child(child_unmaps_part, NULL));
+	ASSERT_EQ('c', shared_p[0]);
+	assert_page(shared_p + ps, 1);
+	assert_page(shared_p + 2 * ps, 2);
+}
+
+TEST(process_killed_while_mapping)
+{
+	int fd = sr_open(O_RDWR), status;
+	uint64_t before = sr_info(fd).mappings;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int cfd = sr_open(O_RDWR);
+		volatile uint64_t *p = sr_mmap(cfd, sr_page_size(), PROT_READ | PROT_WRITE, 0);
+
+		for (;;)
+			p[1]++;
+	}
+	usleep(200 * 1000);
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(before, sr_info(fd).mappings);
+}
+
+#define RACERS	8
+#define ROUNDS	300
+
+/* Map and unmap random page ranges, checking each range's tags. */
+static int race_maps(void *arg)
+{
+	uint64_t pages = sr_size() / sr_page_size(), off, n;
+	long ps = sr_page_size();
+	unsigned int seed = (unsigned int)(uintptr_t)arg;
+	int fd = sr_open(O_RDONLY), i;
+	uint64_t *p;
+
+	for (i = 0; i < ROUNDS; i++) {
+		off = rand_r(&seed) % PAGES;
+		n = 1 + rand_r(&seed) % (PAGES - off);
+		if (off + n > pages)
+			continue;
+		p = mmap(NULL, n * ps, PROT_READ, MAP_SHARED, fd, off * ps);
+		if (p == MAP_FAILED || p[0] != off || p[(n - 1) * ps / 8] != off + n - 1)
+			return 1;
+		munmap(p, n * ps);
+	}
+	return 0;
+}
+
+TEST(many_processes_map_and_unmap_at_once)
+{
+	int fd = sr_open(O_RDWR), i, status, bad = 0;
+	uint64_t before = sr_info(fd).mappings;
+	pid_t pids[RACERS];
+
+	tag_pages(fd, 0, PAGES);
+	for (i = 0; i < RACERS; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0)
+			_exit(race_maps((void *)(uintptr_t)(i + 1)));
+	}
+	for (i = 0; i < RACERS; i++) {
+		waitpid(pids[i], &status, 0);
+		bad += !WIFEXITED(status) || WEXITSTATUS(status);
+	}
+	ASSERT_EQ(0, bad);
+	ASSERT_EQ(before, sr_info(fd).mappings);
+}
+
+/* MemFree, with the page cache dropped so that only real users count. */
+static long long mem_free_kib(void)
+{
+	char line[128];
+	long long kib = -1;
+	int dc = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	FILE *f;
+
+	if (dc >= 0) {
+		ASSERT_EQ(2, write(dc, "3\n", 2));
+		close(dc);
+	}
+	f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemFree: %lld kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib;
+}
+
+TEST(hundred_load_unload_cycles_leak_nothing)
+{
+	static const char *const sizes[] = { "size=1M", "size=3M", "size=16M",
+					     "size=8200K", "size=5000K" };
+	long long before, after;
+	unsigned char c;
+	int i, fd;
+
+	ASSERT_EQ(0, sr_unload());
+	before = mem_free_kib();
+	for (i = 0; i < 100; i++) {
+		ASSERT_EQ(0, sr_load(sizes[i % 5]));
+		fd = sr_open(O_RDWR);
+		/* Each load is a fresh, zeroed buffer. */
+		ASSERT_EQ(1, pread(fd, &c, 1, sr_info(fd).size - 1));
+		ASSERT_EQ(0, c);
+		ASSERT_EQ(1, pwrite(fd, "x", 1, sr_info(fd).size - 1));
+		close(fd);
+		ASSERT_EQ(0, sr_unload());
+	}
+	after = mem_free_kib();
+	printf("# MemFree before %lld KiB, after %lld KiB\n", before, after);
+	/*
+	 * Per-CPU page lists, slabs and the rest of the guest move MemFree by
+	 * up to ~10 MiB; one buffer lost per cycle would be 100 times that.
+	 * Small leaks (a table, a page) are kmemleak's job, in check-debug.
+	 */
+	ASSERT_TRUE(after > before - 32 * 1024);
+}
+
+/* fail_alloc=N: every allocation step at load can fail; each unwinds. */
+TEST(every_load_allocation_failure_unwinds)
+{
+	char params[64];
+	long long before;
+	int n, ret, failures = 0;
+
+	ASSERT_EQ(0, sr_unload());
+	before = mem_free_kib();
+	for (n = 1; n < 64; n++) {
+		snprintf(params, sizeof(params), "size=32M fail_alloc=%d", n);
+		ret = sr_load(params);
+		if (ret) {
+			ASSERT_EQ(-ENOMEM, ret);
+			ASSERT_TRUE(!sr_loaded());
+			failures++;
+			continue;
+		}
+		/* Loaded: the failure hit a high order and fell back, or nothing. */
+		ASSERT_EQ(32 << 20, sr_size());
+		ASSERT_EQ(0, sr_unload());
+		if (n > 8)
+			break;
+	}
+	printf("# %d of %d forced failures unwound\n", failures, n);
+	/* Pages array, single pages, chunk table, vmap, misc_register. */
+	ASSERT_TRUE(failures >= 4);
+	/* Four or more 32 MiB buffers unwound: none of them lost. */
+	ASSERT_TRUE(mem_free_kib() > before - 24 * 1024);
+}
+
+TEST(failed_remap_leaves_no_mapping)
+{
+	int fd = sr_open(O_RDWR), pfd;
+	uint64_t before = sr_info(fd).mappings;
+	long long calls = sr_sysfs(SR_SYSFS, "mmap_calls");
+
+	if (!strcmp(sr_map_mode(), "fault"))
+		return; /* nothing is mapped at mmap() time */
+	pfd = open(SR_PARAM "fail_remap", O_WRONLY);
+	ASSERT_EQ(2, write(pfd, "1\n", 2));
+	close(pfd);
+	ASSERT_ERRNO(ENOMEM, mmap(NULL, sr_page_size(), PROT_READ, MAP_SHARED, fd, 0));
+	ASSERT_EQ(before, sr_info(fd).mappings);
+	ASSERT_EQ(calls, sr_sysfs(SR_SYSFS, "mmap_calls"));
+	/* One-shot: the next mmap() works. */
+	sr_mmap(fd, sr_page_size(), PROT_READ, 0);
+}
+
+TEST(node_is_root_only_by_default)
+{
+	struct stat st;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, stat(SR_DEV, &st));
+	ASSERT_EQ(0600, st.st_mode & 0777);
+	ASSERT_EQ(0, st.st_uid);
+	pid = fork();
+	if (pid == 0) {
+		if (setgid(65534) || setuid(65534))
+			_exit(2);
+		_exit(open(SR_DEV, O_RDONLY) == -1 && errno == EACCES ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* What 60-simple-remap.rules grants: a group may map, within bounds. */
+TEST(granted_group_can_map_within_bounds_only)
+{
+	int status, fd;
+	pid_t pid;
+
+	ASSERT_EQ(0, chown(SR_DEV, 0, 4242));
+	ASSERT_EQ(0, chmod(SR_DEV, 0660));
+	pid = fork();
+	if (pid == 0) {
+		gid_t g = 4242;
+
+		if (setgroups(1, &g) || setgid(65534) || setuid(65534))
+			_exit(2);
+		fd = open(SR_DEV, O_RDWR);
+		if (fd < 0)
+			_exit(10 + errno);
+		if (mmap(NULL, sr_page_size(), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED)
+			_exit(4);
+		if (mmap(NULL, sr_info(fd).size + sr_page_size(), PROT_READ, MAP_SHARED, fd, 0) != MAP_FAILED ||
+		    errno != EINVAL)
+			_exit(5);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, chown(SR_DEV, 0, 0));
+	ASSERT_EQ(0, chmod(SR_DEV, 0600));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+}
+
+int main(void)
+{
+	return sr_main();
+}
