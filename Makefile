@@ -8,6 +8,7 @@
 #   make run              boot a guest, load the module, show two processes sharing it
 #   make check            the whole test suite in a guest (KVER=6.1 or 6.12)
 #   make shell            a guest shell with the module loaded
+#   make stress           the stress test, stress-ng and trinity (STRESS_SECONDS=60)
 #   make lint             checkpatch, sparse, W=1, clang-format, shellcheck
 #   make install          srctl, library, headers, man page, pkg-config, udev rule
 
@@ -31,7 +32,7 @@ clean-module:
 clean: clean-module
 	$(MAKE) -C userspace clean
 
-run check shell check-harness:
+run check stress shell check-harness:
 	scripts/guest.sh $@
 
 lint:
@@ -44,4 +45,4 @@ install: userspace
 	$(MAKE) -C userspace install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 	install -D -m 0644 driver/60-simple-remap.rules $(DESTDIR)$(UDEVDIR)/60-simple-remap.rules
 
-.PHONY: all module userspace clean-module clean run check shell check-harness lint install
+.PHONY: all module userspace clean-module clean run check stress shell check-harness lint install

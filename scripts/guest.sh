@@ -8,7 +8,7 @@ set -euo pipefail
 
 usage() {
 	cat >&2 <<USAGE
-usage: ${0##*/} run|check|shell|check-harness
+usage: ${0##*/} run|check|stress|shell|check-harness
 Environment: KVER=6.1|6.12 (6.1), ARGS="size=64M ..." module parameters for
 run and shell, ACCEL=kvm to opt in to KVM, MEM, SMP, TIMEOUT (see qemu.sh).
 USAGE
@@ -34,6 +34,9 @@ make_initramfs() {
 	local f
 	for f in "$REPO"/userspace/build/bin/*; do [ -x "$f" ] && args+=(-b "$f"); done
 	for f in "$REPO"/userspace/build/tests/*; do [ -x "$f" ] && args+=(-t "$f"); done
+	if [ "$MODE" = stress ]; then
+		args+=(-x "$(command -v stress-ng)" -x "$(command -v trinity)" -x "$(command -v timeout)")
+	fi
 	"$REPO/scripts/initramfs.sh" "${args[@]}"
 }
 
@@ -81,14 +84,19 @@ check_suite() {
 
 main() {
 	local mode=${1:-}
-	case "$mode" in run | check | shell | check-harness) ;; *) usage ;; esac
+	case "$mode" in run | check | stress | shell | check-harness) ;; *) usage ;; esac
+	MODE=$mode
 	KVER=${KVER:-6.1}
 	PASSED=0
 	FAILED=0
 	RUN="$CACHE/runs/$(date +%Y%m%d-%H%M%S)-$mode-$KVER"
 	mkdir -p "$RUN"
 
-	stage "deps" "$REPO/scripts/deps.sh"
+	if [ "$mode" = stress ]; then
+		stage "deps" "$REPO/scripts/deps.sh" stress-ng trinity
+	else
+		stage "deps" "$REPO/scripts/deps.sh"
+	fi
 	stage "kernel $KVER" fetch_kernel
 	echo "kernel: $KREL ($VMLINUZ, headers $KDIR)" >&2
 	INITRAMFS="$RUN/initramfs.cpio.gz"
@@ -96,6 +104,7 @@ main() {
 	stage "initramfs" make_initramfs
 	case "$mode" in
 	run) stage "guest: run" boot run "$RUN/run" ;;
+	stress) stage "guest: stress" boot stress "$RUN/stress" ;;
 	shell) boot shell "$RUN/shell" ;;
 	check)
 		stage "guest: test suite" check_suite

@@ -16,7 +16,8 @@ usage: ${0##*/} -m MODE -k VMLINUZ -i INITRAMFS [-a MODULE_ARGS] [-o RUNDIR]
 Boots the guest in MODE (check, run, shell, control-*), then prints a verdict:
 PASS, FAIL, KERNEL-WARNING, CRASH or TIMEOUT; exits 0 only on PASS.
 Environment: ACCEL=tcg|kvm (tcg), MEM (1G), SMP (2), TIMEOUT seconds (900),
-MAP_MODES: the map_mode values 'check' runs the suite in (remap,pages,fault).
+MAP_MODES: the map_mode values 'check' runs the suite in (remap,pages,fault),
+STRESS_SECONDS: how long 'stress' runs each stressor (60).
 USAGE
 	exit 2
 }
@@ -28,7 +29,7 @@ boot() {
 	cmd=(qemu-system-x86_64 "${accel[@]}" -smp "${SMP:-2}" -m "${MEM:-1G}"
 		-nodefaults -no-user-config -display none -no-reboot
 		-kernel "$kernel" -initrd "$initrd"
-		-append "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 sr.mode=$mode sr.args=$args sr.map_modes=${MAP_MODES:-remap,pages,fault}"
+		-append "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 sr.mode=$mode sr.args=$args sr.map_modes=${MAP_MODES:-remap,pages,fault} sr.seconds=${STRESS_SECONDS:-60}"
 		-serial mon:stdio -serial "file:$run/results.log")
 	if [ "$mode" = shell ]; then
 		"${cmd[@]}"
