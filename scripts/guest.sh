@@ -63,13 +63,14 @@ check_harness() {
 	done
 }
 
-check_suite() {
-	local counts verdict
-	boot check "$RUN/check" || true
-	counts=$(cat "$RUN/check/counts" 2>/dev/null || echo "0 0")
+# suite MODE: boot MODE (check or stress) and count its TAP lines.
+suite() {
+	local mode=$1 counts verdict
+	boot "$mode" "$RUN/$mode" || true
+	counts=$(cat "$RUN/$mode/counts" 2>/dev/null || echo "0 0")
 	PASSED=$((PASSED + ${counts% *}))
 	FAILED=$((FAILED + ${counts#* }))
-	verdict=$(cat "$RUN/check/verdict" 2>/dev/null || echo none)
+	verdict=$(cat "$RUN/$mode/verdict" 2>/dev/null || echo none)
 	case "$verdict" in
 	PASS | FAIL)
 		echo "ok - guest finished with a clean kernel log and no new taint"
@@ -104,15 +105,15 @@ main() {
 	stage "initramfs" make_initramfs
 	case "$mode" in
 	run) stage "guest: run" boot run "$RUN/run" ;;
-	stress) stage "guest: stress" boot stress "$RUN/stress" ;;
+	stress) stage "guest: stress" suite stress ;;
 	shell) boot shell "$RUN/shell" ;;
 	check)
-		stage "guest: test suite" check_suite
+		stage "guest: test suite" suite check
 		stage "guest: harness controls" check_harness
 		;;
 	check-harness) stage "guest: harness controls" check_harness ;;
 	esac
-	if [ "$mode" = check ] || [ "$mode" = check-harness ]; then
+	if [ "$mode" != run ] && [ "$mode" != shell ]; then
 		echo "logs: $RUN"
 		echo "$PASSED passed, $FAILED failed"
 		[ "$FAILED" -eq 0 ]
