@@ -6,11 +6,14 @@
 #
 #   make                  module + user space, against $(KDIR)
 #   make run              boot a guest, load the module, show two processes sharing it
-#   make check            the whole test suite in a guest (KVER=6.1 or 6.12)
+#   make check            the whole test suite in a guest (KVER=6.1, 6.12 or 7.3)
+#   make check-all        make check on all three
 #   make shell            a guest shell with the module loaded
 #   make stress           the stress test, stress-ng and trinity (STRESS_SECONDS=60)
+#   make bench            ratios against anonymous memory, memfd, pipe, futex; plots
 #   make lint             checkpatch, sparse, W=1, clang-format, shellcheck
 #   make install          srctl, library, headers, man page, pkg-config, udev rule
+#   make dkms-install     the module through DKMS (DKMS_KREL=<kernel>), dkms-remove
 
 # The running kernel's headers when installed, else the newest installed.
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
@@ -32,8 +35,13 @@ clean-module:
 clean: clean-module
 	$(MAKE) -C userspace clean
 
-run check stress shell check-harness:
+run check stress bench shell check-harness:
 	scripts/guest.sh $@
+
+check-all:
+	$(MAKE) check KVER=6.1
+	$(MAKE) check KVER=6.12
+	$(MAKE) check KVER=7.3
 
 lint:
 	scripts/lint.sh
@@ -45,4 +53,24 @@ install: userspace
 	$(MAKE) -C userspace install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 	install -D -m 0644 driver/60-simple-remap.rules $(DESTDIR)$(UDEVDIR)/60-simple-remap.rules
 
-.PHONY: all module userspace clean-module clean run check stress shell check-harness lint install
+# DKMS: the module's sources under /usr/src, built for kernel DKMS_KREL
+# (default: the running one) and again for every kernel installed later.
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_SRC := $(DESTDIR)/usr/src/simple_remap-$(DKMS_VERSION)
+DKMS_KREL ?= $(shell uname -r)
+
+dkms-install:
+	rm -rf $(DKMS_SRC)
+	install -D -m 0644 -t $(DKMS_SRC) Kbuild Makefile dkms.conf
+	install -D -m 0644 -t $(DKMS_SRC)/driver driver/*.c driver/*.h
+	install -D -m 0644 -t $(DKMS_SRC)/driver/include/uapi/linux driver/include/uapi/linux/simple_remap.h
+	-dkms remove simple_remap/$(DKMS_VERSION) --all 2>/dev/null
+	dkms add simple_remap/$(DKMS_VERSION)
+	dkms install simple_remap/$(DKMS_VERSION) -k $(DKMS_KREL)
+
+dkms-remove:
+	dkms remove simple_remap/$(DKMS_VERSION) --all
+	rm -rf $(DKMS_SRC)
+
+.PHONY: dkms-install dkms-remove
+.PHONY: all module userspace clean-module clean run check check-all stress bench shell check-harness lint install

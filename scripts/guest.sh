@@ -8,8 +8,8 @@ set -euo pipefail
 
 usage() {
 	cat >&2 <<USAGE
-usage: ${0##*/} run|check|stress|shell|check-harness
-Environment: KVER=6.1|6.12 (6.1), ARGS="size=64M ..." module parameters for
+usage: ${0##*/} run|check|stress|bench|shell|check-harness
+Environment: KVER=6.1|6.12|7.3 (6.1), ARGS="size=64M ..." module parameters for
 run and shell, ACCEL=kvm to opt in to KVM, MEM, SMP, TIMEOUT (see qemu.sh).
 USAGE
 	exit 2
@@ -21,11 +21,27 @@ fetch_kernel() {
 	KREL=$(sed -n 's/^KREL=//p' <<<"$out")
 	KDIR=$(sed -n 's/^KDIR=//p' <<<"$out")
 	VMLINUZ=$(sed -n 's/^VMLINUZ=//p' <<<"$out")
+	CHROOT=$(sed -n 's/^CHROOT=//p' <<<"$out")
+}
+
+# Headers that need another distribution's toolchain: build in its chroot.
+build_module_in_chroot() {
+	rm -rf "$CHROOT/build"
+	mkdir -p "$CHROOT/build"
+	cp -r "$REPO/Kbuild" "$REPO/driver" "$CHROOT/build/"
+	mount -t proc proc "$CHROOT/proc"
+	chroot "$CHROOT" make -s -C "$KDIR" M=/build modules || { umount "$CHROOT/proc"; return 1; }
+	umount "$CHROOT/proc"
+	cp "$CHROOT/build/simple_remap.ko" "$REPO/simple_remap.ko"
 }
 
 build() {
-	make -C "$REPO" --no-print-directory -s clean-module KDIR="$KDIR"
-	make -C "$REPO" --no-print-directory -s module KDIR="$KDIR"
+	make -C "$REPO" --no-print-directory -s clean-module
+	if [ -n "$CHROOT" ]; then
+		build_module_in_chroot
+	else
+		make -C "$REPO" --no-print-directory -s module KDIR="$KDIR"
+	fi
 	make -C "$REPO" --no-print-directory -s userspace
 }
 
@@ -85,7 +101,7 @@ suite() {
 
 main() {
 	local mode=${1:-}
-	case "$mode" in run | check | stress | shell | check-harness) ;; *) usage ;; esac
+	case "$mode" in run | check | stress | bench | shell | check-harness) ;; *) usage ;; esac
 	MODE=$mode
 	KVER=${KVER:-6.1}
 	PASSED=0
@@ -95,6 +111,8 @@ main() {
 
 	if [ "$mode" = stress ]; then
 		stage "deps" "$REPO/scripts/deps.sh" stress-ng trinity
+	elif [ "$mode" = bench ]; then
+		stage "deps" "$REPO/scripts/deps.sh" gnuplot-nox
 	else
 		stage "deps" "$REPO/scripts/deps.sh"
 	fi
@@ -106,6 +124,11 @@ main() {
 	case "$mode" in
 	run) stage "guest: run" boot run "$RUN/run" ;;
 	stress) stage "guest: stress" suite stress ;;
+	bench)
+		# A 1 GiB buffer needs room; the emulated CPU needs time.
+		MEM=${MEM:-3G} TIMEOUT=${TIMEOUT:-2400} stage "guest: bench" suite bench
+		stage "tables and plots" "$REPO/scripts/bench-report.sh" "$RUN/bench"
+		;;
 	shell) boot shell "$RUN/shell" ;;
 	check)
 		stage "guest: test suite" suite check

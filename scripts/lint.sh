@@ -44,14 +44,18 @@ run_clang_format() {
 		"${DRIVER_FILES[@]}" || finding clang-format
 }
 
-# The module built with sparse (C=2: every file) and W=1; any warning counts.
+# The module built with sparse (C=2: every file) and W=1 against each stock
+# kernel's headers; any warning counts.
 run_sparse_w1() {
-	local log
-	log=$(make -C "$REPO" --no-print-directory clean-module module C=2 W=1 2>&1) ||
-		{ echo "$log"; finding build; return; }
-	if grep -E 'warning:|error:' <<<"$log"; then
-		finding "sparse/W=1"
-	fi
+	local kver kdir log
+	for kver in 6.1 6.12; do
+		kdir=$("$REPO/scripts/kernel.sh" "$kver" | sed -n 's/^KDIR=//p')
+		log=$(make -C "$REPO" --no-print-directory clean-module module KDIR="$kdir" C=2 W=1 2>&1) ||
+			{ echo "$log"; finding "build for $kver"; continue; }
+		if grep -E 'warning:|error:' <<<"$log"; then
+			finding "sparse/W=1 on $kver"
+		fi
+	done
 }
 
 run_shellcheck() {

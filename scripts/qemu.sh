@@ -29,7 +29,7 @@ boot() {
 	cmd=(qemu-system-x86_64 "${accel[@]}" -smp "${SMP:-2}" -m "${MEM:-1G}"
 		-nodefaults -no-user-config -display none -no-reboot
 		-kernel "$kernel" -initrd "$initrd"
-		-append "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 sr.mode=$mode sr.args=$args sr.map_modes=${MAP_MODES:-remap,pages,fault} sr.seconds=${STRESS_SECONDS:-60}"
+		-append "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 sr.mode=$mode sr.args=$args sr.map_modes=${MAP_MODES:-remap,pages,fault} sr.seconds=${STRESS_SECONDS:-60} sr.rounds=${ROUNDS:-7}"
 		-serial mon:stdio -serial "file:$run/results.log")
 	if [ "$mode" = shell ]; then
 		"${cmd[@]}"
