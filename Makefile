@@ -8,6 +8,7 @@
 #   make run              boot a guest, load the module, show two processes sharing it
 #   make check            the whole test suite in a guest (KVER=6.1, 6.12 or 7.3)
 #   make check-all        make check on all three
+#   make check-debug      the suite on a KASAN/lockdep/kmemleak/UBSAN kernel, fault injection
 #   make shell            a guest shell with the module loaded
 #   make stress           the stress test, stress-ng and trinity (STRESS_SECONDS=60)
 #   make bench            ratios against anonymous memory, memfd, pipe, futex; plots
@@ -35,7 +36,7 @@ clean-module:
 clean: clean-module
 	$(MAKE) -C userspace clean
 
-run check stress bench shell check-harness:
+run check check-debug stress bench shell check-harness:
 	scripts/guest.sh $@
 
 check-all:
@@ -73,4 +74,4 @@ dkms-remove:
 	rm -rf $(DKMS_SRC)
 
 .PHONY: dkms-install dkms-remove
-.PHONY: all module userspace clean-module clean run check check-all stress bench shell check-harness lint install
+.PHONY: all module userspace clean-module clean run check check-debug check-all stress bench shell check-harness lint install

@@ -8,8 +8,8 @@ set -euo pipefail
 
 usage() {
 	cat >&2 <<USAGE
-usage: ${0##*/} run|check|stress|bench|shell|check-harness
-Environment: KVER=6.1|6.12|7.3 (6.1), ARGS="size=64M ..." module parameters for
+usage: ${0##*/} run|check|check-debug|stress|bench|shell|check-harness
+Environment: KVER=6.1|6.12|7.3|debug (6.1; check-debug sets debug), ARGS="size=64M ..." module parameters for
 run and shell, ACCEL=kvm to opt in to KVM, MEM, SMP, TIMEOUT (see qemu.sh).
 USAGE
 	exit 2
@@ -17,7 +17,11 @@ USAGE
 
 fetch_kernel() {
 	local out
-	out=$("$REPO/scripts/kernel.sh" "$KVER")
+	if [ "$KVER" = debug ]; then
+		out=$("$REPO/scripts/debug-kernel.sh")
+	else
+		out=$("$REPO/scripts/kernel.sh" "$KVER")
+	fi
 	KREL=$(sed -n 's/^KREL=//p' <<<"$out")
 	KDIR=$(sed -n 's/^KDIR=//p' <<<"$out")
 	VMLINUZ=$(sed -n 's/^VMLINUZ=//p' <<<"$out")
@@ -43,10 +47,24 @@ build() {
 		make -C "$REPO" --no-print-directory -s module KDIR="$KDIR"
 	fi
 	make -C "$REPO" --no-print-directory -s userspace
+	if [ "$KVER" = debug ]; then
+		build_buggy
+	fi
+}
+
+# The debug tier's positive controls: the module with its bugs compiled in,
+# built in a copy so that the real build stays as it is.
+build_buggy() {
+	rm -rf "$RUN/buggy"
+	mkdir -p "$RUN/buggy"
+	cp -r "$REPO/Kbuild" "$REPO/driver" "$RUN/buggy/"
+	make -C "$KDIR" -s M="$RUN/buggy" SIMPLE_REMAP_BUGGY=y modules
+	BUGGY_KO="$RUN/buggy/simple_remap.ko"
 }
 
 make_initramfs() {
 	local -a args=(-o "$INITRAMFS" -k "$REPO/simple_remap.ko" -b "$REPO/scripts/guest/demo.sh")
+	[ -z "${BUGGY_KO:-}" ] || args+=(-b "$BUGGY_KO")
 	local f
 	for f in "$REPO"/userspace/build/bin/*; do [ -x "$f" ] && args+=(-b "$f"); done
 	for f in "$REPO"/userspace/build/tests/*; do [ -x "$f" ] && args+=(-t "$f"); done
@@ -60,10 +78,13 @@ boot() {
 	"$REPO/scripts/qemu.sh" -m "$1" -k "$VMLINUZ" -i "$INITRAMFS" -a "$(tr ' ' , <<<"${ARGS:-}")" -o "$2"
 }
 
-# Every verdict the harness can give, made to happen on purpose.
+# Every verdict the harness can give, made to happen on purpose; with the
+# debug kernel, also a use-after-free and a lock-order inversion.
 check_harness() {
 	local control expect verdict n=0
-	for control in pass:PASS fail:FAIL timeout:TIMEOUT panic:CRASH warn:KERNEL-WARNING; do
+	local controls=(pass:PASS fail:FAIL timeout:TIMEOUT panic:CRASH warn:KERNEL-WARNING)
+	[ "$KVER" != debug ] || controls=(uaf:KERNEL-WARNING lockdep:KERNEL-WARNING)
+	for control in "${controls[@]}"; do
 		expect=${control#*:}
 		control=${control%:*}
 		n=$((n + 1))
@@ -81,11 +102,12 @@ check_harness() {
 
 # suite MODE: boot MODE (check or stress) and count its TAP lines.
 suite() {
-	local mode=$1 counts verdict
+	local mode=$1 passed failed skipped verdict
 	boot "$mode" "$RUN/$mode" || true
-	counts=$(cat "$RUN/$mode/counts" 2>/dev/null || echo "0 0")
-	PASSED=$((PASSED + ${counts% *}))
-	FAILED=$((FAILED + ${counts#* }))
+	read -r passed failed skipped 2>/dev/null <"$RUN/$mode/counts" || true
+	PASSED=$((PASSED + ${passed:-0}))
+	FAILED=$((FAILED + ${failed:-0}))
+	SKIPPED=$((SKIPPED + ${skipped:-0}))
 	verdict=$(cat "$RUN/$mode/verdict" 2>/dev/null || echo none)
 	case "$verdict" in
 	PASS | FAIL)
@@ -101,11 +123,13 @@ suite() {
 
 main() {
 	local mode=${1:-}
-	case "$mode" in run | check | stress | bench | shell | check-harness) ;; *) usage ;; esac
+	case "$mode" in run | check | check-debug | stress | bench | shell | check-harness) ;; *) usage ;; esac
 	MODE=$mode
 	KVER=${KVER:-6.1}
+	[ "$mode" != check-debug ] || KVER=debug
 	PASSED=0
 	FAILED=0
+	SKIPPED=0
 	RUN="$CACHE/runs/$(date +%Y%m%d-%H%M%S)-$mode-$KVER"
 	mkdir -p "$RUN"
 
@@ -135,10 +159,19 @@ main() {
 		stage "guest: harness controls" check_harness
 		;;
 	check-harness) stage "guest: harness controls" check_harness ;;
+	check-debug)
+		# KASAN and lockdep slow the emulated guest several times over.
+		TIMEOUT=${TIMEOUT:-2400} stage "guest: test suite (debug kernel)" suite check
+		stage "guest: debug controls" check_harness
+		;;
 	esac
 	if [ "$mode" != run ] && [ "$mode" != shell ]; then
 		echo "logs: $RUN"
-		echo "$PASSED passed, $FAILED failed"
+		if [ "$SKIPPED" -eq 0 ]; then
+			echo "$PASSED passed, $FAILED failed"
+		else
+			echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+		fi
 		[ "$FAILED" -eq 0 ]
 	fi
 }

@@ -45,9 +45,10 @@ boot() {
 # judge RUNDIR QEMU_RC: print the verdict, record it and the TAP counts.
 judge() {
 	local run=$1 qrc=$2 res="$1/results.log" verdict=PASS before after new
-	local passed failed
+	local passed failed skipped
 	tr -d '\r' <"$res" >"$res.txt" 2>/dev/null || : >"$res.txt"
-	passed=$(grep -c '^ok ' "$res.txt" || true)
+	passed=$(grep '^ok ' "$res.txt" | grep -vc '# SKIP' || true)
+	skipped=$(grep '^ok ' "$res.txt" | grep -c '# SKIP' || true)
 	# A program that failed without a 'not ok' of its own counts once.
 	failed=$(awk '/^not ok / { n++; all++ }
 		/^SR-PROG .* rc=[1-9]/ { if (!n) all++ }
@@ -71,8 +72,8 @@ judge() {
 		grep -E '^not ok |^SR-PROG .* rc=[1-9]' "$res.txt" >&2 || true
 	fi
 	echo "$verdict" >"$run/verdict"
-	echo "$passed $failed" >"$run/counts"
-	echo "verdict: $verdict ($passed passed, $failed failed; logs in $run)" >&2
+	echo "$passed $failed $skipped" >"$run/counts"
+	echo "verdict: $verdict ($passed passed, $failed failed, $skipped skipped; logs in $run)" >&2
 	[ "$verdict" = PASS ]
 }
 

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Under failslab and fail_page_alloc (debug kernel only), loading the module
+ * with several sizes, mapping it and calling its ioctls many times: every
+ * attempt succeeds or fails cleanly, and nothing is left half done. Only
+ * this process is failed (task-filter, /proc/self/make-it-fail). The
+ * harness fails the run on any KASAN, lockdep, UBSAN or kmemleak report.
+ */
+#include "sr_test.h"
+
+#define FI "/sys/kernel/debug/"
+
+static int fi_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -errno;
+}
+
+static void fi_setup(const char *what, const char *percent)
+{
+	char path[128];
+	static const char *const attrs[][2] = {
+		{ "task-filter", "Y" }, { "interval", "1" }, { "times", "-1" },
+		{ "verbose", "0" }, { "ignore-gfp-wait", "N" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+		snprintf(path, sizeof(path), FI "%s/%s", what, attrs[i][0]);
+		ASSERT_EQ(0, fi_write(path, attrs[i][1]));
+	}
+	snprintf(path, sizeof(path), FI "%s/probability", what);
+	ASSERT_EQ(0, fi_write(path, percent));
+}
+
+static void fail_me(int on)
+{
+	ASSERT_EQ(0, fi_write("/proc/self/make-it-fail", on ? "1" : "0"));
+}
+
+static bool have_fault_injection(void)
+{
+	return access(FI "failslab", F_OK) == 0 && access(FI "fail_page_alloc", F_OK) == 0;
+}
+
+TEST(load_under_fault_injection_succeeds_or_unwinds)
+{
+	static const char *const sizes[] = { "size=4K", "size=1M", "size=8M", "size=24M" };
+	int i, ret, ok = 0, failed = 0;
+
+	if (!have_fault_injection())
+		TAP_SKIP("no failslab/fail_page_alloc: make check-debug runs this");
+	ASSERT_EQ(0, sr_unload());
+	fi_setup("failslab", "5");
+	fi_setup("fail_page_alloc", "5");
+	for (i = 0; i < 40; i++) {
+		fail_me(1);
+		ret = sr_load(sizes[i % 4]);
+		fail_me(0);
+		if (ret) {
+			ASSERT_TRUE(!sr_loaded());
+			failed++;
+			continue;
+		}
+		ok++;
+		ASSERT_EQ(0, sr_unload());
+	}
+	printf("# %d loads succeeded, %d failed cleanly\n", ok, failed);
+	ASSERT_EQ(0, sr_load(NULL));
+}
+
+TEST(mmap_and_ioctls_under_fault_injection)
+{
+	int i, fd, loops = 300, ok = 0, failed = 0;
+	long ps = sr_page_size();
+	__u64 seq;
+	char *p;
+
+	if (!have_fault_injection())
+		TAP_SKIP("no failslab/fail_page_alloc: make check-debug runs this");
+	fi_setup("failslab", "10");
+	fi_setup("fail_page_alloc", "10");
+	for (i = 0; i < loops; i++) {
+		fail_me(1);
+		fd = open(SR_DEV, O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			fail_me(0);
+			ASSERT_EQ(ENOMEM, errno);
+			failed++;
+			continue;
+		}
+		p = mmap(NULL, 4 * ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (i % 8) * ps);
+		if (p != MAP_FAILED) {
+			p[0] = (char)i;
+			munmap(p, 4 * ps);
+			ok++;
+		} else {
+			failed++;
+		}
+		ioctl(fd, SIMPLE_REMAP_IOC_NOTIFY, &seq);
+		ioctl(fd, SIMPLE_REMAP_IOC_ACK, &seq);
+		fail_me(0);
+		ASSERT_EQ(0, close(fd));
+	}
+	printf("# %d mappings made, %d attempts failed cleanly\n", ok, failed);
+	fd = sr_open(O_RDONLY);
+	ASSERT_EQ(0, sr_info(fd).mappings);
+}
+
+int main(void)
+{
+	return sr_main();
+}
