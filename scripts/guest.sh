@@ -88,7 +88,7 @@ check_harness() {
 		expect=${control#*:}
 		control=${control%:*}
 		n=$((n + 1))
-		TIMEOUT=20 boot "control-$control" "$RUN/control-$control" >/dev/null 2>&1 || true
+		TIMEOUT=$([ "$KVER" = debug ] && echo 120 || echo 20) boot "control-$control" "$RUN/control-$control" >/dev/null 2>&1 || true
 		verdict=$(cat "$RUN/control-$control/verdict" 2>/dev/null || echo none)
 		if [ "$verdict" = "$expect" ]; then
 			echo "ok $n - harness reports $expect for control-$control"
@@ -162,6 +162,7 @@ main() {
 	check-debug)
 		# KASAN and lockdep slow the emulated guest several times over.
 		TIMEOUT=${TIMEOUT:-2400} stage "guest: test suite (debug kernel)" suite check
+		TIMEOUT=${TIMEOUT:-2400} stage "guest: fault injection" suite faultinject
 		stage "guest: debug controls" check_harness
 		;;
 	esac

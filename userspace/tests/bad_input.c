@@ -2,34 +2,46 @@
 /* Every bad input gets its errno, and loses nothing. */
 #include "sr_test.h"
 
-/* Fill the first page with a marker, to prove later that nothing changed. */
+/*
+ * Mark the first and the last 64 bytes of the buffer, then open it with
+ * @flags: assert_unchanged() proves later that nothing was lost.
+ */
 static int marked(int flags)
 {
-	int fd = sr_open(O_RDWR), ret;
+	int fd = sr_open(O_RDWR);
+	uint64_t size = sr_info(fd).size;
 	char mark[64];
 
-	memset(mark, 0x5a, sizeof(mark));
+	memset(mark, 'Z', sizeof(mark));
 	ASSERT_EQ(sizeof(mark), pwrite(fd, mark, sizeof(mark), 0));
-	close(fd);
-	ret = sr_open(flags);
-	return ret;
+	ASSERT_EQ(sizeof(mark), pwrite(fd, mark, sizeof(mark), size - sizeof(mark)));
+	ASSERT_EQ(0, close(fd));
+	return sr_open(flags);
 }
 
-static void assert_marked_and_unmapped(int fd, uint64_t mappings)
+/* The marks are intact and the buffer has @mappings live VMAs. */
+static void assert_unchanged(int fd, uint64_t mappings)
 {
+	uint64_t size = sr_info(fd).size;
 	char buf[64], mark[64];
 
-	memset(mark, 0x5a, sizeof(mark));
+	memset(mark, 'Z', sizeof(mark));
 	ASSERT_EQ(sizeof(buf), pread(fd, buf, sizeof(buf), 0));
+	ASSERT_EQ(0, memcmp(buf, mark, sizeof(mark)));
+	ASSERT_EQ(sizeof(buf), pread(fd, buf, sizeof(buf), size - sizeof(buf)));
 	ASSERT_EQ(0, memcmp(buf, mark, sizeof(mark)));
 	ASSERT_EQ(mappings, sr_info(fd).mappings);
 }
 
+/* The mmap() fails with @err, and adds neither a VMA nor a counted call. */
 #define MMAP_FAILS(err, fd, len, prot, flags, off)				\
 	do {									\
 		uint64_t _maps = sr_info(fd).mappings;				\
-		ASSERT_ERRNO(err, mmap(NULL, len, prot, flags, fd, (off_t)(off))); \
-		assert_marked_and_unmapped(fd, _maps);				\
+		long long _calls = sr_counter("mmap_calls");			\
+		__TAP_ERRNO(1, err, mmap(NULL, len, prot, flags, fd, (off_t)(off)), \
+			    "mmap(" #len ", " #prot ", " #flags ", " #off ")");	\
+		assert_unchanged(fd, _maps);				\
+		ASSERT_EQ(_calls, sr_counter("mmap_calls"));			\
 	} while (0)
 
 TEST(mmap_longer_than_buffer_fails)
@@ -86,11 +98,16 @@ TEST(mmap_prot_exec_fails)
 
 TEST(mprotect_exec_fails)
 {
-	int fd = sr_open(O_RDWR);
-	char *p = sr_mmap(fd, sr_page_size(), PROT_READ, 0);
+	int fd = marked(O_RDWR);
+	long ps = sr_page_size();
+	unsigned char *p = sr_mmap(fd, ps, PROT_READ, 0);
 
-	ASSERT_ERRNO(EACCES, mprotect(p, sr_page_size(), PROT_READ | PROT_EXEC));
-	ASSERT_EQ(0, p[0] & 0);
+	/* No VM_MAYEXEC: the mapping can never become executable. */
+	ASSERT_ERRNO(EACCES, mprotect(p, ps, PROT_READ | PROT_EXEC));
+	ASSERT_ERRNO(EACCES, mprotect(p, ps, PROT_EXEC));
+	/* Still there, still readable, still one VMA. */
+	ASSERT_EQ('Z', p[0]);
+	assert_unchanged(fd, 1);
 }
 
 TEST(mmap_write_on_readonly_fd_fails)
@@ -105,7 +122,7 @@ TEST(readonly_mapping_of_readonly_fd_works)
 	int fd = marked(O_RDONLY);
 	unsigned char *p = sr_mmap(fd, sr_page_size(), PROT_READ, 0);
 
-	ASSERT_EQ(0x5a, p[0]);
+	ASSERT_EQ('Z', p[0]);
 	/* No VM_MAYWRITE: it can never become writable. */
 	ASSERT_ERRNO(EACCES, mprotect(p, sr_page_size(), PROT_READ | PROT_WRITE));
 }
@@ -134,7 +151,7 @@ TEST(write_at_end_fails_enospc)
 	int fd = marked(O_RDWR);
 
 	ASSERT_ERRNO(ENOSPC, pwrite(fd, "x", 1, sr_info(fd).size));
-	assert_marked_and_unmapped(fd, 0);
+	assert_unchanged(fd, 0);
 }
 
 TEST(write_past_end_fails_enospc)
@@ -143,18 +160,21 @@ TEST(write_past_end_fails_enospc)
 
 	ASSERT_ERRNO(ENOSPC, pwrite(fd, "x", 1, sr_info(fd).size + 4096));
 	ASSERT_ERRNO(ENOSPC, pwrite(fd, "x", 1, 1ll << 62));
-	assert_marked_and_unmapped(fd, 0);
+	assert_unchanged(fd, 0);
 }
 
 TEST(write_straddling_end_is_short)
 {
-	int fd = sr_open(O_RDWR);
+	int fd = marked(O_RDWR);
 	uint64_t size = sr_info(fd).size;
 	char buf[4] = "";
 
 	ASSERT_EQ(2, pwrite(fd, "abcd", 4, size - 2));
 	ASSERT_EQ(2, pread(fd, buf, 4, size - 2));
 	ASSERT_EQ(0, memcmp(buf, "ab", 2));
+	/* Nothing wrapped around to the start. */
+	ASSERT_EQ(4, pread(fd, buf, 4, 0));
+	ASSERT_EQ(0, memcmp(buf, "ZZZZ", 4));
 }
 
 TEST(lseek_negative_fails)
@@ -216,7 +236,7 @@ TEST(write_to_readonly_fd_fails_ebadf)
 	int fd = marked(O_RDONLY);
 
 	ASSERT_ERRNO(EBADF, pwrite(fd, "x", 1, 0));
-	assert_marked_and_unmapped(fd, 0);
+	assert_unchanged(fd, 0);
 }
 
 TEST(read_to_bad_pointer_fails_efault)

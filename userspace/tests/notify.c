@@ -5,6 +5,7 @@
 #include <spawn.h>
 #include <sys/epoll.h>
 
+#include "simple_remap.h"
 #include "sr_test.h"
 
 static int readable(int fd, int timeout_ms)
