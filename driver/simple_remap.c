@@ -19,8 +19,10 @@
  * How the buffer is mapped is the map_mode parameter's choice: "remap"
  * (remap_pfn_range(), every PTE at mmap() time, VM_PFNMAP), "pages"
  * (vm_insert_pages(), every PTE at mmap() time, pages that get_user_pages()
- * can pin: O_DIRECT, vmsplice(), futexes shared between processes) or
- * "fault" (each page mapped on first touch, pinnable too).
+ * can pin: O_DIRECT, vmsplice(), process_vm_readv()) or "fault" (each page
+ * mapped on first touch, pinnable too). No mode gives shared futexes: the
+ * kernel keys them by the page's file mapping, which driver pages lack;
+ * the notification counter below is the cross-process wake-up.
  *
  * Processes wake each other without spinning through a notification
  * counter: SIMPLE_REMAP_IOC_NOTIFY (or a write()) advances it, and poll()
