@@ -6,13 +6,37 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ring.h"
 #include "simple_remap.h"
 
 /* A peer silent for this long is taken to be gone. */
 #define RING_PEER_TIMEOUT_MS	10000
+
+/* Both programs' options, [-d DEVICE] [-n COUNT]; exits 2 on bad ones. */
+static inline void ring_args(int argc, char **argv, const char **dev,
+			     unsigned long long *count)
+{
+	char *end;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "d:n:h")) != -1) {
+		if (opt == 'd') {
+			*dev = optarg;
+			continue;
+		}
+		if (opt == 'n') {
+			*count = strtoull(optarg, &end, 0);
+			if (*optarg && !*end)
+				continue;
+		}
+		fprintf(stderr, "usage: %s [-d DEVICE] [-n COUNT]\n", argv[0]);
+		exit(2);
+	}
+}
 
 static inline struct ring_hdr *ring_map(struct simple_remap *sr,
 					const char *dev, const char *who)

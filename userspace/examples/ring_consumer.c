@@ -5,8 +5,6 @@
  * arrives once, in order, with the bytes and checksum it was sent with.
  */
 #include <fcntl.h>
-#include <getopt.h>
-#include <stdlib.h>
 #include <sys/mman.h>
 
 #include "ring_common.h"
@@ -45,23 +43,8 @@ int main(int argc, char **argv)
 	struct simple_remap sr;
 	struct ring_rec *rec;
 	uint64_t tail;
-	char *end;
-	int opt;
 
-	while ((opt = getopt(argc, argv, "d:n:h")) != -1) {
-		switch (opt) {
-		case 'd':
-			dev = optarg;
-			break;
-		case 'n':
-			expect = strtoull(optarg, &end, 0);
-			if (*end || !*optarg)
-				goto usage;
-			break;
-		default:
-			goto usage;
-		}
-	}
+	ring_args(argc, argv, &dev, &expect);
 	ring = ring_map(&sr, dev, "ring_consumer");
 	if (!ring)
 		return 1;
@@ -102,7 +85,7 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	if (!why && argc > 1 && expect && seq != expect)
+	if (!why && expect && seq != expect)
 		why = "message count differs from -n";
 	if (why) {
 		fprintf(stderr, "ring_consumer: at message %llu: %s\n", seq, why);
@@ -111,7 +94,4 @@ int main(int argc, char **argv)
 	printf("ring_consumer: %llu messages, %llu payload bytes, in order, checksums ok\n",
 	       seq, bytes);
 	return 0;
-usage:
-	fprintf(stderr, "usage: %s [-d DEVICE] [-n COUNT]\n", argv[0]);
-	return 2;
 }

@@ -7,8 +7,6 @@
  *	ring_consumer -n 1000000 & ring_producer -n 1000000; wait
  */
 #include <fcntl.h>
-#include <getopt.h>
-#include <stdlib.h>
 #include <sys/mman.h>
 
 #include "ring_common.h"
@@ -101,34 +99,13 @@ static int ring_close(struct simple_remap *sr)
 	return simple_remap_notify(sr, NULL);
 }
 
-static void usage(const char *prog)
-{
-	fprintf(stderr, "usage: %s [-d DEVICE] [-n COUNT]\n", prog);
-	exit(2);
-}
-
 int main(int argc, char **argv)
 {
 	const char *dev = NULL;
 	unsigned long long count = 1000, seq = 0;
 	struct simple_remap sr;
-	char *end;
-	int opt;
 
-	while ((opt = getopt(argc, argv, "d:n:h")) != -1) {
-		switch (opt) {
-		case 'd':
-			dev = optarg;
-			break;
-		case 'n':
-			count = strtoull(optarg, &end, 0);
-			if (*end || !*optarg)
-				usage(argv[0]);
-			break;
-		default:
-			usage(argv[0]);
-		}
-	}
+	ring_args(argc, argv, &dev, &count);
 	ring = ring_map(&sr, dev, "ring_producer");
 	if (!ring)
 		return 1;
