@@ -8,14 +8,14 @@ set -euo pipefail
 
 usage() {
 	echo "usage: ${0##*/} RUNDIR" >&2
-	echo "RUNDIR: a 'make bench' guest run (holds results.log.txt)." >&2
+	echo "RUNDIR: a 'make bench' guest run (holds results.txt)." >&2
 	exit 2
 }
 
 extract() {
 	local run=$1
-	sed -n 's/^csv,//p' "$run/results.log.txt" >"$run/bench.csv"
-	grep -E '^(ratios,|id |R[0-9] |L[0-9] |scale |round trip|  device)' "$run/results.log.txt" >"$run/bench.txt" || true
+	sed -n 's/^csv,//p' "$run/results.txt" >"$run/bench.csv"
+	grep -E '^(ratios,|id |R[0-9] |L[0-9] |scale |round trip|  device)' "$run/results.txt" >"$run/bench.txt" || true
 	[ -s "$run/bench.csv" ] || die "no bench results in $run"
 }
 

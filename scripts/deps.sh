@@ -5,32 +5,39 @@ set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-BASE=(qemu-system-x86 busybox-static cpio gzip make gcc libc6-dev gcc-multilib kmod)
+# QEMU (seabios comes with it), the guest's busybox and initramfs tools, the
+# module's and the static user space's toolchain (gcc-multilib: the 32-bit
+# ioctl test), kmod, and apt's helpers for kernel.sh.
+BASE=(qemu-system-x86 busybox-static cpio gzip make gcc libc6-dev gcc-multilib kmod
+	coreutils dpkg apt)
 
 usage() {
 	echo "usage: ${0##*/} [PACKAGE...]" >&2
-	echo "Installs the harness's packages and PACKAGEs that are not installed yet." >&2
+	echo "Installs the harness's packages and PACKAGEs that are not installed yet (as root)." >&2
 	exit 2
 }
 
 missing_packages() {
 	local pkg
 	for pkg in "$@"; do
-		dpkg-query -W -f='${Status}\n' "$pkg" 2>/dev/null |
-			grep -q '^install ok installed$' || echo "$pkg"
+		[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = "install ok installed" ] ||
+			echo "$pkg"
 	done
+}
+
+install_missing() {
+	[ "$#" -eq 0 ] && return
+	need_root "install $*"
+	echo "deps: installing $*" >&2
+	apt-get update -qq
+	apt_install "$@"
 }
 
 main() {
 	local missing
 	case "${1:-}" in -h | --help) usage ;; esac
 	mapfile -t missing < <(missing_packages "${BASE[@]}" "$@")
-	[ "${#missing[@]}" -eq 0 ] && return
-	[ "$(id -u)" -eq 0 ] || die "not root: install these first: ${missing[*]}"
-	echo "deps: installing ${missing[*]}" >&2
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		-o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null
+	install_missing "${missing[@]}"
 }
 
 main "$@"

@@ -1,55 +1,85 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# What 'make run', 'make check', 'make shell' do: install what is missing,
-# fetch the kernel, build module and user space, boot the guest, judge it.
+# What 'make run/check/shell/...' do: install what is missing, fetch the kernel, build, boot the guest, judge it.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
+# Harness positive controls: guest mode, the verdict it must get, what that shows.
+CONTROLS=(
+	"control-timeout:TIMEOUT:a guest that never finishes"
+	"control-panic:CRASH:a kernel panic"
+	"control-fail:FAIL:a failing test"
+	"control-warn:KERNEL-WARNING:a kernel warning and new taint"
+	"control-pass:PASS:a passing run"
+)
+# The debug kernel's: bugs that only its sanitizers see.
+DEBUG_CONTROLS=(
+	"control-uaf:KERNEL-WARNING:a use-after-free (KASAN)"
+	"control-lockdep:KERNEL-WARNING:a lock-order inversion (lockdep)"
+)
+CONTROL_TIMEOUT=20 # seconds for control-timeout; boot to /init takes about 5
+KEEP_RUNS=${KEEP_RUNS:-30}
+
 usage() {
 	cat >&2 <<USAGE
-usage: ${0##*/} run|check|check-debug|stress|bench|shell|check-harness
-Environment: KVER=6.1|6.12|7.3|debug (6.1; check-debug sets debug), ARGS="size=64M ..." module parameters for
-run and shell, ACCEL=kvm to opt in to KVM, MEM, SMP, TIMEOUT (see qemu.sh).
+usage: ${0##*/} run|check|check-harness|shell|check-debug|stress|bench
+  run            load the module, run the demo (processes sharing the buffer)
+  check          the TAP test suite, then the harness's positive controls
+  check-harness  only the positive controls (timeout, panic, fail, warn, pass)
+  shell          a shell on the console with the module loaded
+  check-debug    check on a KASAN/lockdep/kmemleak kernel built from linux-source-6.1
+  stress, bench  the stress run (stress-ng, trinity) and the benchmarks
+Environment: KVER=6.1|6.12|7.3 (6.1), ARGS="size=64M ..." module parameters for
+run and shell, ACCEL=kvm to opt in to KVM (default TCG), MEM, SMP, TIMEOUT,
+MAP_MODES, STRESS_SECONDS (see scripts/qemu.sh -h), SIMPLE_REMAP_CACHE,
+KEEP_RUNS (30: older run logs in \$CACHE/runs are removed).
 USAGE
 	exit 2
 }
 
 fetch_kernel() {
-	local out
+	local out key value
 	if [ "$KVER" = debug ]; then
 		out=$("$REPO/scripts/debug-kernel.sh")
 	else
 		out=$("$REPO/scripts/kernel.sh" "$KVER")
 	fi
-	KREL=$(sed -n 's/^KREL=//p' <<<"$out")
-	KDIR=$(sed -n 's/^KDIR=//p' <<<"$out")
-	VMLINUZ=$(sed -n 's/^VMLINUZ=//p' <<<"$out")
-	CHROOT=$(sed -n 's/^CHROOT=//p' <<<"$out")
+	while IFS='=' read -r key value; do
+		case "$key" in KREL | KDIR | VMLINUZ | CHROOT) printf -v "$key" '%s' "$value" ;; esac
+	done <<<"$out"
+	[ -n "$KREL" ] || die "kernel $KVER: no KREL from the kernel script"
+	[ -f "$VMLINUZ" ] || die "kernel $KVER: no image at $VMLINUZ"
+	echo "kernel: $KREL ($VMLINUZ, headers ${CHROOT:+$CHROOT}$KDIR)" >&2
 }
 
-# Headers that need another distribution's toolchain: build in its chroot.
+# Headers that need another release's toolchain: build in its root, in a
+# directory of this run's own (several runs may share the root).
 build_module_in_chroot() {
-	rm -rf "$CHROOT/build"
-	mkdir -p "$CHROOT/build"
-	cp -r "$REPO/Kbuild" "$REPO/driver" "$CHROOT/build/"
+	local dir rc=0
+	dir=$(mktemp -d "$CHROOT/build.XXXXXX")
+	cp -r "$REPO/Kbuild" "$REPO/driver" "$dir/"
 	mount -t proc proc "$CHROOT/proc"
-	chroot "$CHROOT" make -s -C "$KDIR" M=/build modules || { umount "$CHROOT/proc"; return 1; }
+	chroot "$CHROOT" make -s -C "$KDIR" M="/${dir##*/}" modules || rc=$?
 	umount "$CHROOT/proc"
-	cp "$CHROOT/build/simple_remap.ko" "$REPO/simple_remap.ko"
+	[ "$rc" -ne 0 ] || cp "$dir/simple_remap.ko" "$REPO/simple_remap.ko"
+	rm -rf "$dir"
+	return "$rc"
 }
 
-build() {
+build_module() {
 	make -C "$REPO" --no-print-directory -s clean-module
 	if [ -n "$CHROOT" ]; then
 		build_module_in_chroot
 	else
 		make -C "$REPO" --no-print-directory -s module KDIR="$KDIR"
 	fi
+	[ -f "$REPO/simple_remap.ko" ] || die "the module build made no simple_remap.ko"
+	[ "$KVER" != debug ] || build_buggy
+}
+
+build_userspace() {
 	make -C "$REPO" --no-print-directory -s userspace
-	if [ "$KVER" = debug ]; then
-		build_buggy
-	fi
 }
 
 # The debug tier's positive controls: the module with its bugs compiled in,
@@ -62,45 +92,69 @@ build_buggy() {
 	BUGGY_KO="$RUN/buggy/simple_remap.ko"
 }
 
+# Executables in userspace/build/{bin,tests}, whatever is there yet.
 make_initramfs() {
+	local f
 	local -a args=(-o "$INITRAMFS" -k "$REPO/simple_remap.ko" -b "$REPO/scripts/guest/demo.sh")
 	[ -z "${BUGGY_KO:-}" ] || args+=(-b "$BUGGY_KO")
-	local f
-	for f in "$REPO"/userspace/build/bin/*; do [ -x "$f" ] && args+=(-b "$f"); done
-	for f in "$REPO"/userspace/build/tests/*; do [ -x "$f" ] && args+=(-t "$f"); done
+	for f in "$REPO"/userspace/build/bin/*; do
+		[ -f "$f" ] && [ -x "$f" ] && args+=(-b "$f")
+	done
+	for f in "$REPO"/userspace/build/tests/*; do
+		[ -f "$f" ] && [ -x "$f" ] && args+=(-t "$f")
+	done
 	if [ "$MODE" = stress ]; then
 		args+=(-x "$(command -v stress-ng)" -x "$(command -v trinity)" -x "$(command -v timeout)")
 	fi
 	"$REPO/scripts/initramfs.sh" "${args[@]}"
 }
 
+# The initramfs is the run's own: another clone (CI's) may be booting the
+# same kernel from the same cache at the same time. The cache's
+# initramfs-<krel>.cpio.gz links to the latest, for booting it by hand.
+build_initramfs() {
+	INITRAMFS="$RUN/initramfs.cpio.gz"
+	make_initramfs
+	ln -sfn "$INITRAMFS" "$CACHE/initramfs-$KREL.cpio.gz"
+}
+
+# Logs and images of all but the newest $KEEP_RUNS runs go.
+prune_runs() {
+	find "$CACHE/runs" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' |
+		sort -rn | tail -n +"$((KEEP_RUNS + 1))" | cut -d' ' -f2- |
+		while read -r old; do rm -rf "$old"; done
+}
+
+# boot MODE RUNDIR: qemu.sh's verdict on MODE, logs in RUNDIR.
 boot() {
 	"$REPO/scripts/qemu.sh" -m "$1" -k "$VMLINUZ" -i "$INITRAMFS" -a "$(tr ' ' , <<<"${ARGS:-}")" -o "$2"
 }
 
-# Every verdict the harness can give, made to happen on purpose; with the
-# debug kernel, also a use-after-free and a lock-order inversion.
+# Every verdict the harness can give, made to happen on purpose: each is a
+# TAP line, counted with the suite's.
 check_harness() {
-	local control expect verdict n=0
-	local controls=(pass:PASS fail:FAIL timeout:TIMEOUT panic:CRASH warn:KERNEL-WARNING)
-	[ "$KVER" != debug ] || controls=(uaf:KERNEL-WARNING lockdep:KERNEL-WARNING)
-	for control in "${controls[@]}"; do
-		expect=${control#*:}
-		control=${control%:*}
-		n=$((n + 1))
-		TIMEOUT=$([ "$KVER" = debug ] && echo 120 || echo 20) boot "control-$control" "$RUN/control-$control" >/dev/null 2>&1 || true
-		verdict=$(cat "$RUN/control-$control/verdict" 2>/dev/null || echo none)
+	local entry mode expect what verdict timeout start
+	local -a controls=("${CONTROLS[@]}")
+	[ "$KVER" != debug ] || controls=("${DEBUG_CONTROLS[@]}")
+	for entry in "${controls[@]}"; do
+		IFS=: read -r mode expect what <<<"$entry"
+		timeout=${TIMEOUT:-300}
+		[ "$mode" != control-timeout ] || timeout=$CONTROL_TIMEOUT
+		start=$(date +%s)
+		TIMEOUT=$timeout boot "$mode" "$RUN/$mode" >"$RUN/$mode.out" 2>&1 || true
+		verdict=$(cat "$RUN/$mode/verdict" 2>/dev/null || echo none)
 		if [ "$verdict" = "$expect" ]; then
-			echo "ok $n - harness reports $expect for control-$control"
+			echo "ok - harness detects $what ($mode: $verdict in $(($(date +%s) - start))s)"
 			PASSED=$((PASSED + 1))
 		else
-			echo "not ok $n - harness reports $expect for control-$control (got $verdict)"
+			echo "not ok - harness detects $what ($mode: $verdict, expected $expect; see $RUN/$mode.out)"
 			FAILED=$((FAILED + 1))
 		fi
 	done
 }
 
-# suite MODE: boot MODE (check or stress) and count its TAP lines.
+# suite MODE: boot MODE (check, faultinject, stress or bench), add up its TAP lines, and
+# one line more for the kernel's own health during the run.
 suite() {
 	local mode=$1 passed failed skipped verdict
 	boot "$mode" "$RUN/$mode" || true
@@ -109,72 +163,74 @@ suite() {
 	FAILED=$((FAILED + ${failed:-0}))
 	SKIPPED=$((SKIPPED + ${skipped:-0}))
 	verdict=$(cat "$RUN/$mode/verdict" 2>/dev/null || echo none)
-	case "$verdict" in
-	PASS | FAIL)
-		echo "ok - guest finished with a clean kernel log and no new taint"
+	if { [ "$verdict" = PASS ] || [ "$verdict" = FAIL ]; } && [ ! -s "$RUN/$mode/kernel-findings" ]; then
+		echo "ok - guest $mode finished with a clean kernel log and no new taint"
 		PASSED=$((PASSED + 1))
-		;;
-	*)
-		echo "not ok - guest run: $verdict"
+	else
+		echo "not ok - guest $mode: $verdict"
 		FAILED=$((FAILED + 1))
-		;;
+	fi
+}
+
+summary() {
+	echo "logs: $RUN"
+	if [ "$SKIPPED" -eq 0 ]; then
+		echo "$PASSED passed, $FAILED failed"
+	else
+		echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+	fi
+}
+
+deps() {
+	case "$MODE" in
+	stress) "$REPO/scripts/deps.sh" stress-ng trinity ;;
+	bench) "$REPO/scripts/deps.sh" gnuplot-nox ;;
+	*) "$REPO/scripts/deps.sh" ;;
 	esac
 }
 
 main() {
-	local mode=${1:-}
-	case "$mode" in run | check | check-debug | stress | bench | shell | check-harness) ;; *) usage ;; esac
-	MODE=$mode
+	MODE=${1:-}
+	case "$MODE" in run | check | check-harness | shell | check-debug | stress | bench) ;; *) usage ;; esac
+	[ "$#" -eq 1 ] || usage
 	KVER=${KVER:-6.1}
-	[ "$mode" != check-debug ] || KVER=debug
-	PASSED=0
-	FAILED=0
-	SKIPPED=0
-	RUN="$CACHE/runs/$(date +%Y%m%d-%H%M%S)-$mode-$KVER"
+	[ "$MODE" != check-debug ] || KVER=debug
+	KREL="" KDIR="" VMLINUZ="" CHROOT=""
+	PASSED=0 FAILED=0 SKIPPED=0
+	RUN="$CACHE/runs/$(date +%Y%m%d-%H%M%S)-$MODE-$KVER"
+	[ ! -e "$RUN" ] || RUN="$RUN-$$"
 	mkdir -p "$RUN"
+	prune_runs
 
-	if [ "$mode" = stress ]; then
-		stage "deps" "$REPO/scripts/deps.sh" stress-ng trinity
-	elif [ "$mode" = bench ]; then
-		stage "deps" "$REPO/scripts/deps.sh" gnuplot-nox
-	else
-		stage "deps" "$REPO/scripts/deps.sh"
-	fi
+	stage "deps" deps
 	stage "kernel $KVER" fetch_kernel
-	echo "kernel: $KREL ($VMLINUZ, headers $KDIR)" >&2
-	INITRAMFS="$RUN/initramfs.cpio.gz"
-	stage "build" build
-	stage "initramfs" make_initramfs
-	case "$mode" in
-	run) stage "guest: run" boot run "$RUN/run" ;;
-	stress) stage "guest: stress" suite stress ;;
-	bench)
-		# A 1 GiB buffer needs room; the emulated CPU needs time.
-		MEM=${MEM:-3G} TIMEOUT=${TIMEOUT:-2400} stage "guest: bench" suite bench
-		stage "tables and plots" "$REPO/scripts/bench-report.sh" "$RUN/bench"
-		;;
+	stage "build module" build_module
+	stage "build userspace" build_userspace
+	stage "build initramfs" build_initramfs
+	case "$MODE" in
+	run) stage "boot: run" boot run "$RUN/run" ;;
 	shell) boot shell "$RUN/shell" ;;
 	check)
-		stage "guest: test suite" suite check
-		stage "guest: harness controls" check_harness
+		stage "boot: test suite" suite check
+		stage "boot: harness controls" check_harness
 		;;
-	check-harness) stage "guest: harness controls" check_harness ;;
+	check-harness) stage "boot: harness controls" check_harness ;;
 	check-debug)
 		# KASAN and lockdep slow the emulated guest several times over.
-		TIMEOUT=${TIMEOUT:-2400} stage "guest: test suite (debug kernel)" suite check
-		TIMEOUT=${TIMEOUT:-2400} stage "guest: fault injection" suite faultinject
-		stage "guest: debug controls" check_harness
+		TIMEOUT=${TIMEOUT:-2400} stage "boot: test suite (debug kernel)" suite check
+		TIMEOUT=${TIMEOUT:-2400} stage "boot: fault injection" suite faultinject
+		stage "boot: debug controls" check_harness
+		;;
+	stress) stage "boot: stress" suite stress ;;
+	bench)
+		# A 1 GiB buffer needs room; the emulated CPU needs time.
+		MEM=${MEM:-3G} TIMEOUT=${TIMEOUT:-2400} stage "boot: bench" suite bench
+		stage "tables and plots" "$REPO/scripts/bench-report.sh" "$RUN/bench"
 		;;
 	esac
-	if [ "$mode" != run ] && [ "$mode" != shell ]; then
-		echo "logs: $RUN"
-		if [ "$SKIPPED" -eq 0 ]; then
-			echo "$PASSED passed, $FAILED failed"
-		else
-			echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
-		fi
-		[ "$FAILED" -eq 0 ]
-	fi
+	case "$MODE" in run | shell) return ;; esac
+	summary
+	[ "$FAILED" -eq 0 ]
 }
 
 main "$@"

@@ -1,39 +1,62 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Build the guest's initramfs: busybox, /init, the module, programs and tests.
+# Build the guest's initramfs (gzip'd newc cpio, no root needed): busybox, /init, the module, programs, tests.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
+BUSYBOX=/bin/busybox # busybox-static's
+
 usage() {
 	cat >&2 <<USAGE
 usage: ${0##*/} -o OUT.cpio.gz -k MODULE.ko [-b PROGRAM]... [-t TEST]... [-x DYNAMIC]...
-  -b  a static program, into /opt/sr/bin
-  -t  a TAP test program, into /opt/sr/tests (run in name order by 'check')
-  -x  a dynamically linked program, into /usr/bin with its shared libraries
+  -k  the module, as /opt/sr/simple_remap.ko
+  -b  a static program or script, into /opt/sr/bin (on the guest's PATH)
+  -t  a TAP test program, into /opt/sr/tests (run in name order by sr.mode=check)
+  -x  a dynamically linked program, into /usr/bin with its ldd closure and loader
 USAGE
 	exit 2
 }
 
+add_skeleton() {
+	local root=$1
+	mkdir -p "$root"/{dev,proc,sys,tmp,etc,root,opt/sr/bin,opt/sr/tests}
+	echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
+	echo 'nobody:x:65534:65534:nobody:/:/bin/false' >>"$root/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+	install -m 0755 "$REPO/scripts/guest/init" "$root/init"
+}
+
 add_busybox() {
 	local root=$1 applet
-	install -D -m 0755 /bin/busybox "$root/bin/busybox"
-	for applet in $(/bin/busybox --list); do
+	[ -x "$BUSYBOX" ] || die "no $BUSYBOX: run scripts/deps.sh (busybox-static)"
+	install -D -m 0755 "$BUSYBOX" "$root/bin/busybox"
+	for applet in $("$BUSYBOX" --list); do
 		[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
 	done
 }
 
-# A dynamic program and its ldd closure, at the same paths as on the host.
-add_dynamic() {
-	local root=$1 prog=$2 lib
-	install -D -m 0755 "$prog" "$root/usr/bin/${prog##*/}"
-	for lib in $(ldd "$prog" | awk '/=> \// { print $3 } /^\t\// { print $1 }'); do
-		[ -e "$root$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
+# add_files ROOT DIR FILE...: each FILE, executable, into ROOT/DIR.
+add_files() {
+	local root=$1 dir=$2 f
+	shift 2
+	for f in "$@"; do
+		[ -f "$f" ] || die "no such file: $f"
+		install -D -m 0755 "$f" "$root/$dir/${f##*/}"
 	done
 }
 
+# Sorted names and uid/gid 0 make the archive the same for the same inputs.
+pack() {
+	local root=$1 out=$2
+	mkdir -p "$(dirname "$out")"
+	(cd "$root" && find . -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 >"$out.tmp"
+	mv "$out.tmp" "$out"
+}
+
 main() {
-	local out="" ko="" opt
+	local out="" ko="" opt f
 	local -a bins=() tests=() dyns=()
 	while getopts "o:k:b:t:x:h" opt; do
 		case "$opt" in
@@ -45,25 +68,21 @@ main() {
 		*) usage ;;
 		esac
 	done
-	if [ -z "$out" ] || [ ! -f "$ko" ]; then usage; fi
+	[ "$OPTIND" -gt "$#" ] || usage
+	[ -n "$out" ] || usage
+	[ -n "$ko" ] || usage
+	[ -f "$ko" ] || die "no such module: $ko"
 
-	root=$(mktemp -d) # global: the EXIT trap removes it
-	chmod 0755 "$root"
-	trap 'rm -rf "$root"' EXIT
-	mkdir -p "$root"/{dev,proc,sys,tmp,etc,root,opt/sr/bin,opt/sr/tests}
-	add_busybox "$root"
-	install -m 0755 "$REPO/scripts/guest/init" "$root/init"
-	install -m 0644 "$ko" "$root/opt/sr/simple_remap.ko"
-	for f in "${bins[@]}"; do install -m 0755 "$f" "$root/opt/sr/bin/"; done
-	for f in "${tests[@]}"; do install -m 0755 "$f" "$root/opt/sr/tests/"; done
-	for f in "${dyns[@]}"; do add_dynamic "$root" "$f"; done
-	echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
-	echo 'nobody:x:65534:65534:nobody:/:/bin/false' >>"$root/etc/passwd"
-	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
-
-	mkdir -p "$(dirname "$out")"
-	(cd "$root" && find . -print0 | LC_ALL=C sort -z |
-		cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 >"$out"
+	STAGING=$(mktemp -d) # global: the EXIT trap removes it
+	trap 'rm -rf "$STAGING"' EXIT
+	chmod 0755 "$STAGING"
+	add_skeleton "$STAGING"
+	add_busybox "$STAGING"
+	install -m 0644 "$ko" "$STAGING/opt/sr/simple_remap.ko"
+	add_files "$STAGING" opt/sr/bin "${bins[@]}"
+	add_files "$STAGING" opt/sr/tests "${tests[@]}"
+	for f in "${dyns[@]}"; do add_dynamic "$STAGING" "$f"; done
+	pack "$STAGING" "$out"
 }
 
 main "$@"

@@ -1,139 +1,198 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Make a Debian kernel (image + headers) available; print KREL=, KDIR=, VMLINUZ=.
+# Make a Debian kernel available (headers to build against, a vmlinuz to boot); print KREL=, KDIR=, VMLINUZ=, CHROOT=.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
+# KVER -> the Debian suite whose linux-image-amd64/linux-headers-amd64 are
+# that kernel. A new kernel is one more line here.
+declare -A SUITE=(
+	[6.1]=bookworm
+	[6.12]=bookworm-backports
+	[7.3]=trixie-backports
+)
+# Suites whose headers need a newer toolchain or libc than the host has: their
+# apt, headers and module builds live in a debootstrap root of this release.
+declare -A CHROOT_RELEASE=(
+	[trixie-backports]=trixie
+)
+
+ROOT=""  # that root, or empty: apt runs on the host
+KREL=""  # the kernel's uname -r, e.g. 6.12.95+deb12-amd64
+
 usage() {
-	echo "usage: ${0##*/} KVER" >&2
-	echo "KVER: 6.1 (bookworm), 6.12 (bookworm-backports) or 7.3 (trixie-backports," >&2
-	echo "whose headers need trixie's toolchain: they live in a debootstrap chroot)." >&2
-	echo "Prints KREL=<uname -r>, KDIR=<headers>, VMLINUZ=<image>, CHROOT=<root or empty>." >&2
+	cat >&2 <<USAGE
+usage: ${0##*/} KVER
+KVER: $(printf '%s\n' "${!SUITE[@]}" | sort -V | while read -r v; do printf '%s (%s) ' "$v" "${SUITE[$v]}"; done)
+Installs the headers (in a chroot for suites newer than the host), extracts
+the image's vmlinuz into \$CACHE/kernels/<krel>/ and prints, for eval:
+KREL=<uname -r>, KDIR=<headers>, VMLINUZ=<image>, CHROOT=<root or empty>.
+Cached: once both are there, no network and no apt.
+USAGE
 	exit 2
 }
 
-suite_for() {
-	case "$1" in
-	6.1) echo bookworm ;;
-	6.12) echo bookworm-backports ;;
-	7.3) echo trixie-backports ;;
-	*) die "unknown KVER=$1: 6.1, 6.12 or 7.3" ;;
-	esac
+# in_root CMD...: CMD on the host, or in ROOT.
+in_root() {
+	if [ -n "$ROOT" ]; then
+		chroot "$ROOT" "$@"
+	else
+		"$@"
+	fi
 }
 
-# A suite apt does not know yet: the machine's own first Debian stanza,
-# with only its Suites: line changed. No mirror name is written here.
+suite_known() {
+	local policy
+	policy=$(in_root apt-cache policy 2>/dev/null)
+	grep -q " $1/main " <<<"$policy"
+}
+
+# A suite apt does not know yet: the machine's first Debian stanza with only
+# its Suites: line changed, so no mirror name is ever written down by hand.
 enable_suite() {
 	local suite=$1 file="/etc/apt/sources.list.d/simple-remap-$1.sources"
-	apt-cache policy 2>/dev/null | grep -q " $suite/main " && return
-	[ -f "$file" ] && return
-	[ "$(id -u)" -eq 0 ] || die "not root: cannot enable the $suite suite"
-	awk 'BEGIN { RS = ""; ORS = "\n" } NR == 1' /etc/apt/sources.list.d/debian.sources |
-		sed "s/^Suites:.*/Suites: $suite/" >"$file"
-	echo "kernel: enabled $suite in $file" >&2
-	apt-get update -qq
+	suite_known "$suite" && return
+	need_root "enable the $suite suite"
+	if [ ! -f "$ROOT$file" ]; then
+		debian_stanza | sed "s/^Suites:.*/Suites: $suite/" >"$ROOT$file"
+		echo "kernel: enabled $suite in $ROOT$file" >&2
+	fi
+	in_root apt-get update -qq
+	suite_known "$suite" || die "apt does not know $suite even with $ROOT$file"
 }
 
-# The ABI release the suite's linux-image-amd64 points at, e.g. 6.12.48+deb12-amd64.
-resolve_release() {
-	local suite=$1 target=()
-	[ "$suite" = bookworm ] || target=(-t "$suite")
-	apt-cache "${target[@]}" depends linux-image-amd64 |
-		sed -n 's/^ *Depends: linux-image-\(.*\)$/\1/p' | head -n 1
-}
-
-fetch_image() {
-	local krel=$1 dir=$2 tmp
-	tmp=$(mktemp -d)
-	(cd "$tmp" && apt-get download -qq "linux-image-$krel" 2>/dev/null)
-	dpkg-deb -x "$tmp"/linux-image-*.deb "$tmp/x"
-	mkdir -p "$dir"
-	cp "$tmp/x/boot/vmlinuz-$krel" "$dir/vmlinuz"
-	rm -rf "$tmp"
-}
-
-# The machine's own Debian mirror, from its first deb822 stanza.
-mirror() {
-	awk 'BEGIN { RS = "" } NR == 1' /etc/apt/sources.list.d/debian.sources |
-		sed -n 's/^URIs: *\([^ ]*\).*/\1/p'
-}
-
-# A trixie root with trixie-backports enabled, made once and cached.
-make_chroot() {
-	local root=$1 tmp="$1.tmp"
-	[ -x "$root/usr/bin/gcc-14" ] && return
-	[ "$(id -u)" -eq 0 ] || die "not root: cannot debootstrap $root"
+# A root of RELEASE for suites the host's toolchain cannot build for.
+make_root() {
+	local release=$1 tmp="$ROOT.tmp"
+	[ -d "$ROOT/usr" ] && return
+	need_root "debootstrap $ROOT"
 	"$REPO/scripts/deps.sh" debootstrap
-	echo "kernel: debootstrap trixie into $root (once)" >&2
+	mkdir -p "$CACHE"
+	echo "kernel: debootstrap $release into $ROOT (once, a few minutes)" >&2
 	rm -rf "$tmp"
-	debootstrap --variant=minbase --include=make,gcc-14,libc6-dev,ca-certificates \
-		trixie "$tmp" "$(mirror)" >"$CACHE/debootstrap.log" 2>&1 ||
+	debootstrap --variant=minbase --include=make,gcc,libc6-dev,ca-certificates \
+		"$release" "$tmp" "$(debian_mirror)" >"$CACHE/debootstrap.log" 2>&1 ||
 		die "debootstrap failed: see $CACHE/debootstrap.log"
-	echo "deb $(mirror) trixie-backports main" >"$tmp/etc/apt/sources.list.d/backports.list"
-	chroot "$tmp" apt-get update -qq
-	mv "$tmp" "$root"
+	mv "$tmp" "$ROOT"
 }
 
-# 7.3: headers installed in the chroot, the image's vmlinuz extracted.
-chroot_kernel() {
-	local root=$1 dir=$2 krel pkg
-	make_chroot "$root"
-	krel=$(chroot "$root" apt-cache -t trixie-backports depends linux-headers-amd64 |
-		sed -n 's/^ *Depends: linux-headers-\(.*\)$/\1/p' | head -n 1)
-	[ -n "$krel" ] || die "no linux-headers-amd64 in trixie-backports"
-	echo "kernel: 7.3 is $krel, from trixie-backports (chroot $root)" >&2
-	DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y -qq \
-		--no-install-recommends -t trixie-backports "linux-headers-$krel" >/dev/null
-	# The image package holds vmlinuz itself, or (7.x) depends on linux-binary.
-	rm -f "$root"/tmp/*.deb
-	for pkg in "linux-binary-$krel" "linux-image-$krel"; do
-		chroot "$root" sh -c "cd /tmp && apt-get download -qq $pkg" 2>/dev/null && break
-	done
-	rm -rf "$root/tmp/x"
-	dpkg-deb -x "$root"/tmp/*.deb "$root/tmp/x"
-	mkdir -p "$dir"
-	cp "$(find "$root/tmp/x" -name 'vmlinuz*' | head -n 1)" "$dir/vmlinuz"
-	rm -rf "$root/tmp/x" "$root"/tmp/*.deb
-	echo "$krel" >"$dir/krel"
+# meta_release PKG SUITE: the uname -r that SUITE's metapackage PKG depends on.
+# Asked of that suite's own newest version (a release's -security and -updates
+# count as the release), not of apt's candidate: an installed newer
+# metapackage (6.12's headers on a 6.1 host) would win that.
+meta_release() {
+	local pkg=$1 suite=$2 versions version
+	versions=$(in_root apt-cache madison "$pkg")
+	version=$(awk -F'|' -v s="$suite" '{
+		gsub(/ /, "", $2); split($3, where, " "); sub("/.*", "", where[2])
+		if (where[2] == s || where[2] == s "-security" || where[2] == s "-updates") print $2
+	}' <<<"$versions" | head -n 1)
+	[ -n "$version" ] || die "no $pkg in $suite"
+	in_root apt-cache show "$pkg=$version" | sed -n 's/^Depends:.*\<'"${pkg%-amd64}"'-\([^ ,]*\).*/\1/p' | head -n 1
+}
+
+resolve_release() {
+	local suite=$1 image headers
+	image=$(meta_release linux-image-amd64 "$suite")
+	headers=$(meta_release linux-headers-amd64 "$suite")
+	[ -n "$image" ] || die "cannot tell which kernel linux-image-amd64 is in $suite"
+	[ "$image" = "$headers" ] || die "$suite: linux-image-amd64 is $image, linux-headers-amd64 is $headers"
+	KREL=$image
+}
+
+install_headers() {
+	local suite=$1
+	[ -f "$ROOT/usr/src/linux-headers-$KREL/Makefile" ] && return
+	need_root "install linux-headers-$KREL"
+	echo "kernel: installing linux-headers-$KREL from $suite${ROOT:+ in $ROOT}" >&2
+	in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		-o DPkg::Lock::Timeout=600 -t "$suite" "linux-headers-$KREL" >/dev/null
+	[ -f "$ROOT/usr/src/linux-headers-$KREL/Makefile" ] ||
+		die "linux-headers-$KREL installed no $ROOT/usr/src/linux-headers-$KREL/Makefile"
+}
+
+# download PKG DIR: apt-get download PKG into DIR; print the .deb's path.
+download() {
+	local pkg=$1 dir=$2 tmp
+	if [ -n "$ROOT" ]; then
+		tmp=$(mktemp -d "$ROOT/tmp/sr-download.XXXXXX")
+		# shellcheck disable=SC2016 # expanded by the chroot's sh
+		chroot "$ROOT" sh -c 'cd "$1" && apt-get download -q -o APT::Sandbox::User=root "$2"' sh "${tmp#"$ROOT"}" "$pkg" >&2
+		mv "$tmp"/*.deb "$dir/"
+		rmdir "$tmp"
+	else
+		(cd "$dir" && apt-get download -q -o APT::Sandbox::User=root "$pkg") >&2
+	fi
+	find "$dir" -maxdepth 1 -name "${pkg}_*.deb" | head -n 1
+}
+
+find_vmlinuz() {
+	find "$1" -type f -name 'vmlinuz*' | head -n 1
+}
+
+# The image package holds boot/vmlinuz-<krel> itself (6.1 and 6.12; 6.1 also
+# has an -unsigned twin), or depends on linux-binary-<krel>, which holds
+# usr/lib/modules/<krel>/vmlinuz (7.x). Only vmlinuz and config are kept.
+fetch_image() {
+	local dir=$1 work="$1/extract" pkg deb vmlinuz
+	rm -rf "$work"
+	mkdir -p "$work/root"
+	pkg="linux-image-$KREL"
+	in_root apt-cache show "$pkg" >/dev/null 2>&1 || pkg="linux-image-$KREL-unsigned"
+	echo "kernel: downloading $pkg" >&2
+	deb=$(download "$pkg" "$work")
+	[ -n "$deb" ] || die "apt-get download $pkg gave no .deb"
+	dpkg-deb -x "$deb" "$work/root"
+	vmlinuz=$(find_vmlinuz "$work/root")
+	if [ -z "$vmlinuz" ]; then
+		pkg=$(dpkg-deb -f "$deb" Depends | grep -o 'linux-binary-[^ ,]*' | head -n 1 || true)
+		[ -n "$pkg" ] || die "$deb has no vmlinuz and no linux-binary dependency"
+		echo "kernel: downloading $pkg" >&2
+		deb=$(download "$pkg" "$work")
+		dpkg-deb -x "$deb" "$work/root"
+		vmlinuz=$(find_vmlinuz "$work/root")
+	fi
+	[ -n "$vmlinuz" ] || die "no vmlinuz in $pkg"
+	cp "$vmlinuz" "$dir/vmlinuz"
+	find "$work/root" -type f -name "config-$KREL" -exec cp {} "$dir/config" \; -quit
+	rm -rf "$work"
+}
+
+# KVER's cached kernel: $CACHE/kernels/KVER links to the <krel> directory.
+cached() {
+	local link=$1
+	KREL=$(readlink "$link" 2>/dev/null) || return 1
+	[ -f "$CACHE/kernels/$KREL/vmlinuz" ] && [ -f "$ROOT/usr/src/linux-headers-$KREL/Makefile" ]
+}
+
+fetch() {
+	local suite=$1 link=$2 release=${CHROOT_RELEASE[$1]:-}
+	"$REPO/scripts/deps.sh"
+	[ -z "$release" ] || make_root "$release"
+	enable_suite "$suite"
+	resolve_release "$suite"
+	echo "kernel: ${link##*/} is $KREL, from $suite${ROOT:+ (root $ROOT)}" >&2
+	install_headers "$suite"
+	mkdir -p "$CACHE/kernels/$KREL"
+	[ -f "$CACHE/kernels/$KREL/vmlinuz" ] || fetch_image "$CACHE/kernels/$KREL"
+	# An old cache had a directory per KVER: the link replaces it.
+	[ -L "$link" ] || rm -rf "$link"
+	ln -sfn "$KREL" "$link"
 }
 
 main() {
-	local kver=${1:-} suite krel dir root="$CACHE/trixie-root"
-	[ -n "$kver" ] || usage
-	suite=$(suite_for "$kver")
-	dir="$CACHE/kernels/$kver"
-	if [ "$suite" = trixie-backports ]; then
-		krel=$(cat "$dir/krel" 2>/dev/null || true)
-		if [ -z "$krel" ] || [ ! -f "$dir/vmlinuz" ] ||
-			[ ! -f "$root/usr/src/linux-headers-$krel/Makefile" ]; then
-			chroot_kernel "$root" "$dir"
-			krel=$(cat "$dir/krel")
-		fi
-		echo "KREL=$krel"
-		echo "KDIR=/usr/src/linux-headers-$krel"
-		echo "VMLINUZ=$dir/vmlinuz"
-		echo "CHROOT=$root"
-		return
-	fi
-	krel=$(cat "$dir/krel" 2>/dev/null || true)
-	if [ -z "$krel" ] || [ ! -f "$dir/vmlinuz" ] || [ ! -f "/usr/src/linux-headers-$krel/Makefile" ]; then
-		[ "$suite" = bookworm ] || enable_suite "$suite"
-		krel=$(resolve_release "$suite")
-		[ -n "$krel" ] || die "no linux-image-amd64 in $suite"
-		echo "kernel: $kver is $krel, from $suite" >&2
-		"$REPO/scripts/deps.sh"
-		if [ ! -f "/usr/src/linux-headers-$krel/Makefile" ]; then
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-				-o DPkg::Lock::Timeout=600 -t "$suite" "linux-headers-$krel" >/dev/null
-		fi
-		fetch_image "$krel" "$dir"
-		echo "$krel" >"$dir/krel"
-	fi
-	echo "KREL=$krel"
-	echo "KDIR=/usr/src/linux-headers-$krel"
-	echo "VMLINUZ=$dir/vmlinuz"
-	echo "CHROOT="
+	local kver=${1:-} suite link
+	case "$kver" in "" | -h | --help) usage ;; esac
+	suite=${SUITE[$kver]:-}
+	[ -n "$suite" ] || die "unknown KVER=$kver: known are $(printf '%s ' "${!SUITE[@]}")"
+	[ -z "${CHROOT_RELEASE[$suite]:-}" ] || ROOT="$CACHE/${CHROOT_RELEASE[$suite]}-root"
+	link="$CACHE/kernels/$kver"
+	cached "$link" || fetch "$suite" "$link"
+	echo "KREL=$KREL"
+	echo "KDIR=/usr/src/linux-headers-$KREL"
+	echo "VMLINUZ=$CACHE/kernels/$KREL/vmlinuz"
+	echo "CHROOT=$ROOT"
 }
 
 main "$@"

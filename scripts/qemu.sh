@@ -6,85 +6,161 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 # A kernel log line matching this is a finding, whatever the tests said.
-KERNEL_BAD='BUG:|WARNING:|Oops|Call Trace|KFENCE:|usercopy: |Bad page|refcount_t:|list_add corruption|list_del corruption|general protection fault|UBSAN:|KASAN:|suspected memory leak|circular locking|Kernel panic'
+# Report prefixes, not bare words: every boot logs "Mitigation: usercopy/swapgs
+# barriers", "kfence: initialized" and, on the debug kernel, "kmemleak: Kernel
+# memory leak detector initialized".
+KERNEL_BAD='BUG:|WARNING:|Oops|Call Trace|KFENCE:|usercopy: |Bad page|refcount_t:|list_add corruption|list_del corruption|general protection fault|UBSAN:|KASAN:|kmemleak: .*suspected memory leak|circular locking|Kernel panic'
 # Under fault injection, a failed allocation that does not say __GFP_NOWARN
 # prints its call trace by design: there, only the checkers' reports count.
-KERNEL_BAD_FAULTINJECT='BUG:|WARNING:|Oops|KFENCE:|usercopy: |Bad page|refcount_t:|list_add corruption|list_del corruption|general protection fault|UBSAN:|KASAN:|suspected memory leak|circular locking|Kernel panic'
+KERNEL_BAD_FAULTINJECT=${KERNEL_BAD/'|Call Trace'/}
 # Taint bits O (out-of-tree) and E (unsigned) come with any module like ours.
 TAINT_EXPECTED=$((0x1000 | 0x2000))
 
 usage() {
 	cat >&2 <<USAGE
 usage: ${0##*/} -m MODE -k VMLINUZ -i INITRAMFS [-a MODULE_ARGS] [-o RUNDIR]
-Boots the guest in MODE (check, run, shell, control-*), then prints a verdict:
-PASS, FAIL, KERNEL-WARNING, CRASH or TIMEOUT; exits 0 only on PASS.
-Environment: ACCEL=tcg|kvm (tcg), MEM (1G), SMP (2), TIMEOUT seconds (900),
-MAP_MODES: the map_mode values 'check' runs the suite in (remap,pages,fault),
-STRESS_SECONDS: how long 'stress' runs each stressor (60).
+Boots the guest in MODE (check, run, shell, stress, bench, control-*), then
+prints one verdict: TIMEOUT, CRASH, FAIL, KERNEL-WARNING or PASS, the guest's
+TAP lines and, last, 'N passed, N failed'. Exits 0 only on PASS.
+  -a  module parameters for insmod in run and shell, comma-separated
+  -o  where the logs go (default \$CACHE/runs/<timestamp>-<mode>)
+Environment: ACCEL=tcg|kvm (tcg; /dev/kvm is not trusted by default), MEM (1G),
+SMP (2), TIMEOUT seconds (check, stress, bench 900; other modes 300),
+MAP_MODES the map_mode values check runs the suite in (remap,pages,fault),
+STRESS_SECONDS (60), ROUNDS (7): for stress and bench.
 USAGE
 	exit 2
 }
 
+accel_args() {
+	case "${ACCEL:-tcg}" in
+	tcg) echo "-accel tcg -cpu max" ;;
+	kvm) echo "-accel kvm -cpu host" ;;
+	*) die "ACCEL=${ACCEL}: tcg or kvm" ;;
+	esac
+}
+
+default_timeout() {
+	case "$1" in
+	check | faultinject | stress | bench) echo 900 ;;
+	*) echo 300 ;;
+	esac
+}
+
+# boot MODE KERNEL INITRD ARGS RUNDIR: the guest's console on stdio (and in
+# console.log), its ttyS1 in results.log. Returns QEMU's (or timeout's) status.
 boot() {
-	local mode=$1 kernel=$2 initrd=$3 args=$4 run=$5 rc
-	local -a accel=(-accel tcg -cpu max) cmd
-	[ "${ACCEL:-tcg}" = kvm ] && accel=(-accel kvm -cpu host)
-	cmd=(qemu-system-x86_64 "${accel[@]}" -smp "${SMP:-2}" -m "${MEM:-1G}"
-		-nodefaults -no-user-config -display none -no-reboot
+	local mode=$1 kernel=$2 initrd=$3 args=$4 run=$5 rc accel
+	local -a cmd
+	accel=$(accel_args)
+	# SeaBIOS's serial console would reset and clear the user's terminal
+	# (ESC c, ESC [2J) at every boot: sercon-port=0 turns it off.
+	# shellcheck disable=SC2206,SC2054 # $accel: two options, two words each
+	cmd=(qemu-system-x86_64 $accel -smp "${SMP:-2}" -m "${MEM:-1G}"
+		-nodefaults -no-user-config -nographic -no-reboot
+		-fw_cfg name=etc/sercon-port,string=0
 		-kernel "$kernel" -initrd "$initrd"
 		-append "console=ttyS0 panic=-1 oops=panic init_on_alloc=0 quiet loglevel=4 sr.mode=$mode sr.args=$args sr.map_modes=${MAP_MODES:-remap,pages,fault} sr.seconds=${STRESS_SECONDS:-60} sr.rounds=${ROUNDS:-7}"
 		-serial mon:stdio -serial "file:$run/results.log")
+	echo "${cmd[*]}" >"$run/qemu-cmdline"
 	if [ "$mode" = shell ]; then
 		"${cmd[@]}"
 		return 0
 	fi
 	set +e
-	timeout -k 10 "${TIMEOUT:-900}" "${cmd[@]}" </dev/null 2>&1 | tee "$run/console.log"
+	# (QEMU warns that etc/sercon-port is not an opt/ name: it is SeaBIOS's.)
+	timeout -k 10 "${TIMEOUT:-$(default_timeout "$mode")}" "${cmd[@]}" </dev/null 2>&1 |
+		grep --line-buffered -v 'fw_cfg item names should be prefixed' |
+		tee "$run/console.log"
 	rc=${PIPESTATUS[0]}
 	set -e
 	return "$rc"
 }
 
-# judge RUNDIR QEMU_RC: print the verdict, record it and the TAP counts.
+# Evidence for a KERNEL-WARNING: bad kernel log lines, new taint bits.
+kernel_findings() {
+	local run=$1 res=$2 before after new
+	grep -E "$KERNEL_BAD" "$run/dmesg.log" || true
+	before=$(sed -n 's/^SR-TAINT-BEFORE \([0-9]*\).*/\1/p' "$res")
+	after=$(sed -n 's/^SR-TAINT-AFTER \([0-9]*\).*/\1/p' "$res")
+	new=$(((${after:-0} & ~${before:-0}) & ~TAINT_EXPECTED))
+	[ "$new" -eq 0 ] || printf 'new taint: 0x%x (before %s, after %s)\n' "$new" "${before:-?}" "${after:-?}"
+}
+
+# judge RUNDIR QEMU_STATUS: the verdict into RUNDIR/verdict, the counts into
+# RUNDIR/counts ('passed failed skipped': an 'ok ... # SKIP' is skipped, not
+# passed), kernel findings into RUNDIR/kernel-findings; print them. A program
+# that failed without a 'not ok' of its own counts as one failure.
 judge() {
-	local run=$1 qrc=$2 res="$1/results.log" verdict=PASS before after new bad=$KERNEL_BAD
-	local passed failed skipped
-	tr -d '\r' <"$res" >"$res.txt" 2>/dev/null || : >"$res.txt"
-	passed=$(grep '^ok ' "$res.txt" | grep -vc '# SKIP' || true)
-	skipped=$(grep '^ok ' "$res.txt" | grep -c '# SKIP' || true)
-	# A program that failed without a 'not ok' of its own counts once.
-	failed=$(awk '/^not ok / { n++; all++ }
+	local run=$1 qrc=$2 res="$1/results.txt" verdict passed failed skipped
+	tr -d '\r' <"$run/results.log" >"$res"
+	sed -n '/^SR-DMESG-BEGIN/,/^SR-DMESG-END/p' "$res" >"$run/dmesg.log"
+	sed '/^SR-DMESG-BEGIN/,/^SR-DMESG-END/d' "$res" |
+		grep -E '^(TAP version |[0-9]+\.\.[0-9]+|ok |ok$|not ok|SR-PROG )' >"$run/tap.log" || true
+	passed=$(grep -E '^ok( |$)' "$run/tap.log" | grep -vci '# skip' || true)
+	skipped=$(grep -E '^ok( |$)' "$run/tap.log" | grep -ci '# skip' || true)
+	failed=$(awk '/^not ok/ { n++; all++ }
 		/^SR-PROG .* rc=[1-9]/ { if (!n) all++ }
 		/^SR-PROG / { n = 0 }
-		END { print all + 0 }' "$res.txt")
-	sed -n '/^SR-DMESG-BEGIN/,/^SR-DMESG-END/p' "$res.txt" >"$run/dmesg.log"
-	before=$(sed -n 's/^SR-TAINT-BEFORE //p' "$res.txt")
-	after=$(sed -n 's/^SR-TAINT-AFTER //p' "$res.txt")
-	new=$(((${after:-0} & ~${before:-0}) & ~TAINT_EXPECTED))
+		END { print all + 0 }' "$run/tap.log")
+	kernel_findings "$run" "$res" >"$run/kernel-findings"
 
 	if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
 		verdict=TIMEOUT
-	elif ! grep -q '^SR-DONE' "$res.txt"; then
+	elif ! grep -q '^SR-DONE' "$res"; then
 		verdict=CRASH
-		grep -E "$KERNEL_BAD" "$run/console.log" | head -n 20 >&2 || true
-	elif grep -E "$bad" "$run/dmesg.log" >&2 || [ "$new" -ne 0 ]; then
-		verdict=KERNEL-WARNING
-		[ "$new" -eq 0 ] || echo "new taint: $new (before ${before:-?}, after ${after:-?})" >&2
 	elif [ "$failed" -ne 0 ]; then
 		verdict=FAIL
-		grep -E '^not ok |^SR-PROG .* rc=[1-9]' "$res.txt" >&2 || true
+	elif [ -s "$run/kernel-findings" ]; then
+		verdict=KERNEL-WARNING
+	else
+		verdict=PASS
 	fi
 	echo "$verdict" >"$run/verdict"
 	echo "$passed $failed $skipped" >"$run/counts"
-	echo "verdict: $verdict ($passed passed, $failed failed, $skipped skipped; logs in $run)" >&2
+	report "$run" "$verdict" "$qrc" "$passed" "$failed" "$skipped"
 	[ "$verdict" = PASS ]
 }
 
+report() {
+	local run=$1 verdict=$2 qrc=$3 passed=$4 failed=$5 skipped=$6
+	echo
+	echo "verdict: $verdict"
+	case "$verdict" in
+	TIMEOUT) echo "the guest did not power off within ${TIMEOUT:-$(default_timeout "$MODE")}s" ;;
+	CRASH)
+		if grep -q '^SR-BEGIN' "$run/results.txt"; then
+			echo "no SR-DONE: the guest panicked or rebooted; console lines:"
+			grep -E "$KERNEL_BAD|end Kernel panic" "$run/console.log" | head -n 40 || true
+		else
+			echo "the guest never reached /init (qemu exit status $qrc); the console's end:"
+			tail -n 20 "$run/console.log"
+		fi
+		;;
+	FAIL) grep -E '^not ok|^SR-PROG .* rc=[1-9]' "$run/tap.log" || true ;;
+	esac
+	if [ -s "$run/kernel-findings" ]; then
+		echo "kernel log findings:"
+		cat "$run/kernel-findings"
+	fi
+	echo "logs: $run"
+	if [ -s "$run/tap.log" ]; then
+		echo "guest TAP lines:"
+		cat "$run/tap.log"
+	fi
+	if [ "$skipped" -eq 0 ]; then
+		echo "$passed passed, $failed failed"
+	else
+		echo "$passed passed, $failed failed, $skipped skipped"
+	fi
+}
+
 main() {
-	local mode="" kernel="" initrd="" args="" run="" opt rc=0
+	local kernel="" initrd="" args="" run="" opt rc=0
+	MODE=""
 	while getopts "m:k:i:a:o:h" opt; do
 		case "$opt" in
-		m) mode=$OPTARG ;;
+		m) MODE=$OPTARG ;;
 		k) kernel=$OPTARG ;;
 		i) initrd=$OPTARG ;;
 		a) args=$OPTARG ;;
@@ -92,13 +168,17 @@ main() {
 		*) usage ;;
 		esac
 	done
-	if [ -z "$mode" ] || [ ! -f "$kernel" ] || [ ! -f "$initrd" ]; then usage; fi
-	[ -n "$run" ] || run="$CACHE/runs/$(date +%Y%m%d-%H%M%S)-$mode-$$"
+	[ -n "$MODE" ] || usage
+	accel_args >/dev/null
+	[ -f "$kernel" ] || die "no kernel image: '$kernel'"
+	[ -f "$initrd" ] || die "no initramfs: '$initrd'"
+	[ -n "$run" ] || run="$CACHE/runs/$(date +%Y%m%d-%H%M%S)-$MODE-$$"
 	mkdir -p "$run"
 	: >"$run/results.log"
-	boot "$mode" "$kernel" "$initrd" "$args" "$run" || rc=$?
-	[ "$mode" = shell ] && return 0
-	[ "$mode" != faultinject ] || KERNEL_BAD=$KERNEL_BAD_FAULTINJECT
+	echo "qemu: $MODE on ${kernel##*/} (${ACCEL:-tcg}); logs in $run" >&2
+	boot "$MODE" "$kernel" "$initrd" "$args" "$run" || rc=$?
+	[ "$MODE" = shell ] && return 0
+	[ "$MODE" != faultinject ] || KERNEL_BAD=$KERNEL_BAD_FAULTINJECT
 	judge "$run" "$rc"
 }
 
