@@ -102,12 +102,15 @@ resolve_release() {
 }
 
 install_headers() {
-	local suite=$1
+	local suite=$1 target=()
 	[ -f "$ROOT/usr/src/linux-headers-$KREL/Makefile" ] && return
 	need_root "install linux-headers-$KREL"
 	echo "kernel: installing linux-headers-$KREL from $suite${ROOT:+ in $ROOT}" >&2
+	# Backports' dependencies need -t; a release must not have it: its
+	# -security headers would then get the point release's older kbuild.
+	[[ $suite == *-backports ]] && target=(-t "$suite")
 	in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		-o DPkg::Lock::Timeout=600 -t "$suite" "linux-headers-$KREL" >/dev/null
+		-o DPkg::Lock::Timeout=600 "${target[@]}" "linux-headers-$KREL" >/dev/null
 	[ -f "$ROOT/usr/src/linux-headers-$KREL/Makefile" ] ||
 		die "linux-headers-$KREL installed no $ROOT/usr/src/linux-headers-$KREL/Makefile"
 }
