@@ -2,8 +2,8 @@
 /*
  * simple_remap: share a zeroed kernel buffer with user space through mmap().
  *
- * The buffer is allocated at module load, in physically contiguous chunks,
- * and freed at unload. Every open file sees the same bytes:
+ * The buffer is allocated at module load and freed at unload. Every open
+ * file sees the same bytes:
  *
  *	int fd = open("/dev/simple_remap", O_RDWR);
  *	struct simple_remap_info info;
@@ -20,9 +20,13 @@
  * (remap_pfn_range(), every PTE at mmap() time, VM_PFNMAP), "pages"
  * (vm_insert_pages(), every PTE at mmap() time, pages that get_user_pages()
  * can pin: O_DIRECT, vmsplice(), process_vm_readv()) or "fault" (each page
- * mapped on first touch, pinnable too). No mode gives shared futexes: the
- * kernel keys them by the page's file mapping, which driver pages lack;
- * the notification counter below is the cross-process wake-up.
+ * mapped on first touch, pinnable too). In remap mode the buffer is
+ * physically contiguous chunks, so that a mapping takes few
+ * remap_pfn_range() calls; the two struct page modes take the pages of a
+ * kernel-internal tmpfs file instead, because the kernel keys a futex
+ * shared between processes by the page's file and offset: processes can
+ * wait on a futex in the buffer there. Everywhere, the notification counter
+ * below is a cross-process wake-up too.
  *
  * Processes wake each other without spinning through a notification
  * counter: SIMPLE_REMAP_IOC_NOTIFY (or a write()) advances it, and poll()
@@ -46,7 +50,9 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/pagemap.h>
 #include <linux/poll.h>
+#include <linux/shmem_fs.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
@@ -70,12 +76,16 @@ struct simple_remap_chunk {
 /**
  * struct simple_remap_dev - the device and its buffer
  * @misc:	the /dev/simple_remap node; open() points file->private_data here
- * @pages:	every page of the buffer, in order; each its own allocation
- *		(split_page()), so any order of mapping and freeing is fine
+ * @pages:	every page of the buffer, in order, each holding one
+ *		reference of ours: a page allocation of its own (split_page())
+ *		or a page cache page of @shmem
  * @nr_pages:	length of @pages
  * @size:	buffer size in bytes, @nr_pages pages
- * @chunks:	@pages as physically contiguous runs, for remap_pfn_range()
- * @nr_chunks:	length of @chunks
+ * @shmem:	map_mode pages and fault: the unlinked tmpfs file whose page
+ *		cache @pages are; NULL in remap mode
+ * @chunks:	map_mode remap: @pages as physically contiguous runs, for
+ *		remap_pfn_range(); NULL in the other modes
+ * @nr_chunks:	how many physically contiguous runs @pages make
  * @vaddr:	a contiguous kernel mapping of @pages, for read() and write()
  * @seq:	the notification counter
  * @wq:		poll()ers waiting for @seq to move
@@ -95,6 +105,7 @@ struct simple_remap_dev {
 	struct page **pages;
 	unsigned long nr_pages;
 	size_t size;
+	struct file *shmem;
 	struct simple_remap_chunk *chunks;
 	unsigned int nr_chunks;
 	void *vaddr;
@@ -214,34 +225,30 @@ static struct simple_remap_dev *simple_remap_from_file(struct file *file)
 	return ((struct simple_remap_file *)file->private_data)->sr;
 }
 
+/* Drop the first @nr_pages of @pages, the table, and @shmem if any. */
 static void simple_remap_free_pages(struct simple_remap_dev *sr,
 				    unsigned long nr_pages)
 {
 	while (nr_pages)
-		__free_page(sr->pages[--nr_pages]);
+		put_page(sr->pages[--nr_pages]);
 	kvfree(sr->pages);
+	if (sr->shmem)
+		fput(sr->shmem);
 }
 
 /*
- * Zeroed pages in the largest physically contiguous chunks the allocator
- * gives cheaply, falling back to smaller orders (and staying there) as it
- * runs short, so a large buffer still loads on a fragmented machine.
- * Neither a failed high-order try nor running out warns: running out is
- * reported once, by the caller.
+ * map_mode=remap: zeroed pages in the largest physically contiguous chunks
+ * the allocator gives cheaply, falling back to smaller orders (and staying
+ * there) as it runs short, so a large buffer still loads on a fragmented
+ * machine. Neither a failed high-order try nor running out warns: running
+ * out is reported once, by the caller.
  */
-static int simple_remap_alloc_pages(struct simple_remap_dev *sr)
+static int simple_remap_alloc_chunks(struct simple_remap_dev *sr)
 {
 	unsigned int order = SIMPLE_REMAP_MAX_ORDER;
 	unsigned long i = 0, j;
 	struct page *page;
 	gfp_t gfp;
-
-	if (simple_remap_should_fail(&simple_remap_fail_alloc))
-		return -ENOMEM;
-	sr->pages = kvmalloc_array(sr->nr_pages, sizeof(*sr->pages),
-				   GFP_KERNEL | __GFP_NOWARN);
-	if (!sr->pages)
-		return -ENOMEM;
 
 	while (i < sr->nr_pages) {
 		order = min_t(unsigned int, order, ilog2(sr->nr_pages - i));
@@ -269,7 +276,62 @@ static int simple_remap_alloc_pages(struct simple_remap_dev *sr)
 	return 0;
 }
 
-/* Neighbouring allocations may be physically adjacent: one chunk then. */
+/*
+ * map_mode=pages and fault: the pages of an unlinked, kernel-internal tmpfs
+ * file, which tmpfs zeroes. As page cache they have the file mapping and
+ * index a shared futex is keyed by. They stay where they are: the mapping
+ * is unevictable, and our reference keeps reclaim and migration away.
+ */
+static int simple_remap_alloc_shmem(struct simple_remap_dev *sr)
+{
+	gfp_t gfp = GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
+	struct address_space *mapping;
+	struct page *page;
+	unsigned long i;
+	struct file *shmem = ERR_PTR(-ENOMEM);
+
+	if (!simple_remap_should_fail(&simple_remap_fail_alloc))
+		shmem = shmem_file_setup(KBUILD_MODNAME, sr->size,
+					 SIMPLE_REMAP_SHMEM_NORESERVE);
+	if (IS_ERR(shmem)) {
+		simple_remap_free_pages(sr, 0);
+		return PTR_ERR(shmem);
+	}
+	sr->shmem = shmem;
+	mapping = shmem->f_mapping;
+	mapping_set_unevictable(mapping);
+
+	for (i = 0; i < sr->nr_pages; i++) {
+		page = ERR_PTR(-ENOMEM);
+		if (!simple_remap_should_fail(&simple_remap_fail_alloc))
+			page = shmem_read_mapping_page_gfp(mapping, i, gfp);
+		if (IS_ERR(page)) {
+			simple_remap_free_pages(sr, i);
+			return PTR_ERR(page);
+		}
+		sr->pages[i] = page;
+	}
+	return 0;
+}
+
+static int simple_remap_alloc_pages(struct simple_remap_dev *sr)
+{
+	if (simple_remap_should_fail(&simple_remap_fail_alloc))
+		return -ENOMEM;
+	sr->pages = kvmalloc_array(sr->nr_pages, sizeof(*sr->pages),
+				   GFP_KERNEL | __GFP_NOWARN);
+	if (!sr->pages)
+		return -ENOMEM;
+
+	if (simple_remap_map_mode == SIMPLE_REMAP_MAP_REMAP)
+		return simple_remap_alloc_chunks(sr);
+	return simple_remap_alloc_shmem(sr);
+}
+
+/*
+ * Neighbouring allocations may be physically adjacent: one chunk then.
+ * Only remap mode maps by chunk; the others only count them.
+ */
 static int simple_remap_build_chunks(struct simple_remap_dev *sr)
 {
 	struct simple_remap_chunk *c;
@@ -281,6 +343,8 @@ static int simple_remap_build_chunks(struct simple_remap_dev *sr)
 		    page_to_pfn(sr->pages[i - 1]) + 1)
 			sr->nr_chunks++;
 
+	if (simple_remap_map_mode != SIMPLE_REMAP_MAP_REMAP)
+		return 0;
 	if (simple_remap_should_fail(&simple_remap_fail_alloc))
 		return -ENOMEM;
 	sr->chunks = kvcalloc(sr->nr_chunks, sizeof(*sr->chunks), GFP_KERNEL);

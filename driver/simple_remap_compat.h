@@ -33,4 +33,15 @@ static inline void simple_remap_vm_flags_mod(struct vm_area_struct *vma,
 #endif
 }
 
+/*
+ * shmem_file_setup()'s flags: our tmpfs file's pages are charged as they
+ * are read, not all up front. Newer kernels (7.3 here) take the flags as a
+ * vma_flags_t bitmap.
+ */
+#ifdef SIMPLE_REMAP_HAVE_SHMEM_VMA_FLAGS
+#define SIMPLE_REMAP_SHMEM_NORESERVE mk_vma_flags(VMA_NORESERVE_BIT)
+#else
+#define SIMPLE_REMAP_SHMEM_NORESERVE VM_NORESERVE
+#endif
+
 #endif /* _SIMPLE_REMAP_COMPAT_H */

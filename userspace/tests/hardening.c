@@ -7,6 +7,7 @@
  */
 #include <linux/futex.h>
 #include <grp.h>
+#include <pthread.h>
 #include <sys/uio.h>
 
 #include "sr_test.h"
@@ -249,21 +250,70 @@ TEST(proc_pid_mem_on_mapping)
 }
 
 /*
- * The kernel keys a shared futex by the page's file mapping, which driver
- * pages lack in every map_mode: it refuses them cleanly. Processes sharing
- * the buffer wake each other through the device (notify.c) instead.
+ * The kernel keys a shared futex by the page's file and offset. In the
+ * struct page modes the buffer is tmpfs page cache: a process that mapped
+ * the device on its own, elsewhere in its address space, wakes a waiter.
+ * A PFN mapping has no page to key on: the kernel refuses it, cleanly.
  */
-TEST(shared_futex_on_mapping_fails_cleanly)
+static int futex_waiter(void *arg)
 {
 	int fd = sr_open(O_RDWR);
-	uint32_t *f = sr_mmap(fd, sr_page_size(), PROT_READ | PROT_WRITE, 0);
-	struct timespec ts = { 1, 0 };
+	long ps = sr_page_size();
+	/* The word at the same buffer offset, at another address. */
+	uint32_t *p = sr_mmap(fd, 2 * ps, PROT_READ | PROT_WRITE, 0);
+	uint32_t *w = p + ps / 4 + 1;
+	struct timespec ts = { 20, 0 };
 
-	*f = 0;
-	ASSERT_ERRNO(EFAULT, syscall(SYS_futex, f, FUTEX_WAIT, 0, &ts, NULL, 0));
-	ASSERT_ERRNO(EFAULT, syscall(SYS_futex, f, FUTEX_WAKE, 1, NULL, NULL, 0));
+	(void)arg;
+	/* 0: a FUTEX_WAKE on this key unqueued us (not a timeout). */
+	ASSERT_EQ(0, syscall(SYS_futex, w, FUTEX_WAIT, 0, &ts, NULL, 0));
+	*w = 2;
+	return 0;
+}
+
+struct futex_waker {
+	uint32_t *w;
+	long woken;
+};
+
+/* Until the waiter is queued: FUTEX_WAKE says how many it woke. */
+static void *futex_wake_waiter(void *arg)
+{
+	struct futex_waker *fw = arg;
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	int i;
+
+	for (i = 0; i < 1000 && fw->woken == 0; i++) {
+		nanosleep(&tick, NULL);
+		fw->woken = syscall(SYS_futex, fw->w, FUTEX_WAKE, 1, NULL, NULL, 0);
+	}
+	return NULL;
+}
+
+TEST(shared_futex_wakes_another_process_in_page_modes)
+{
+	int fd = sr_open(O_RDWR);
+	long ps = sr_page_size();
+	uint32_t *w = sr_mmap(fd, ps, PROT_READ | PROT_WRITE, ps);
+	struct timespec ts = { 0, 1000 * 1000 };
+	struct futex_waker fw = { .w = w + 1 };
+	pthread_t waker;
+
+	*fw.w = 0;
+	if (sr_pfnmap()) {
+		ASSERT_ERRNO(EFAULT, syscall(SYS_futex, fw.w, FUTEX_WAIT, 0, &ts, NULL, 0));
+		ASSERT_ERRNO(EFAULT, syscall(SYS_futex, fw.w, FUTEX_WAKE, 1, NULL, NULL, 0));
+	} else {
+		ASSERT_EQ(0, pthread_create(&waker, NULL, futex_wake_waiter, &fw));
+		ASSERT_EQ(0, sr_in_child(futex_waiter, NULL));
+		ASSERT_EQ(0, pthread_join(waker, NULL));
+		ASSERT_EQ(1, fw.woken);
+		ASSERT_EQ(2, *fw.w);
+		/* A wait on a word that no longer holds the value returns at once. */
+		ASSERT_ERRNO(EAGAIN, syscall(SYS_futex, fw.w, FUTEX_WAIT, 0, &ts, NULL, 0));
+	}
 	/* A private futex stays within one process, and works on any mapping. */
-	ASSERT_EQ(0, syscall(SYS_futex, f, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0));
+	ASSERT_EQ(0, syscall(SYS_futex, fw.w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0));
 }
 
 static char *shared_p;
@@ -409,21 +459,24 @@ TEST(hundred_load_unload_cycles_leak_nothing)
 }
 
 /*
- * fail_alloc=N: each allocation step at load fails in turn. A failed
- * high-order page allocation only falls back to a smaller order; the others
- * (page table, chunk table, vmap, misc_register) must unwind with ENOMEM.
- * N past the last step leaves the countdown unspent: every step was hit.
+ * fail_alloc=N: each allocation step at load fails in turn. In remap mode a
+ * failed high-order page allocation only falls back to a smaller order; the
+ * other steps (page table, chunk table, vmap, misc_register) must unwind
+ * with ENOMEM. The struct page modes have a tmpfs file and each of its 16
+ * pages instead of the chunk table, each a step that must unwind. N past
+ * the last step leaves the countdown unspent: every step was hit.
  */
 TEST(every_load_allocation_failure_unwinds)
 {
+	bool chunks = sr_pfnmap();
+	long long size = chunks ? 4 << 20 : 16 * sr_page_size(), before;
 	int n, ret, failures = 0, fallbacks = 0;
-	long long before;
 	char params[64];
 
 	ASSERT_EQ(0, sr_unload());
 	before = mem_free_kib();
 	for (n = 1; n < 256; n++) {
-		snprintf(params, sizeof(params), "size=4M fail_alloc=%d", n);
+		snprintf(params, sizeof(params), "size=%lld fail_alloc=%d", size, n);
 		ret = sr_load(params);
 		if (ret) {
 			ASSERT_EQ(-ENOMEM, ret);
@@ -431,7 +484,7 @@ TEST(every_load_allocation_failure_unwinds)
 			failures++;
 			continue;
 		}
-		ASSERT_EQ(4 << 20, sr_size());
+		ASSERT_EQ(size, sr_size());
 		if (sr_sysfs(SR_PARAM, "fail_alloc")) {
 			ASSERT_EQ(0, sr_unload());
 			break;
@@ -441,7 +494,9 @@ TEST(every_load_allocation_failure_unwinds)
 	}
 	printf("# %d steps: %d failed loads, %d fallbacks to smaller orders\n",
 	       n - 1, failures, fallbacks);
-	ASSERT_EQ(4, failures);
+	ASSERT_EQ(chunks ? 4 : 4 + 16, failures);
+	if (!chunks)
+		ASSERT_EQ(0, fallbacks);
 	/* A whole lost buffer would show; small leaks are kmemleak's job. */
 	ASSERT_TRUE(mem_free_kib() > before - 24 * 1024);
 }
