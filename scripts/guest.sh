@@ -32,7 +32,7 @@ usage: ${0##*/} run|check|check-harness|shell|check-debug|stress|bench
   stress, bench  the stress run (stress-ng, trinity) and the benchmarks
 Environment: KVER=6.1|6.12|7.3 (6.1), ARGS="size=64M ..." module parameters for
 run and shell, ACCEL=kvm to opt in to KVM (default TCG), MEM, SMP, TIMEOUT,
-MAP_MODES, STRESS_SECONDS (see scripts/qemu.sh -h), SIMPLE_REMAP_CACHE,
+MAP_MODES, STRESS_SECONDS, KERNEL_ARGS (see scripts/qemu.sh -h), SIMPLE_REMAP_CACHE,
 KEEP_RUNS (30: older run logs in \$CACHE/runs are removed).
 USAGE
 	exit 2

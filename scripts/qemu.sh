@@ -27,7 +27,8 @@ TAP lines and, last, 'N passed, N failed'. Exits 0 only on PASS.
 Environment: ACCEL=tcg|kvm (tcg; /dev/kvm is not trusted by default), MEM (1G),
 SMP (2), TIMEOUT seconds (check, stress, bench 900; other modes 300),
 MAP_MODES the map_mode values check runs the suite in (remap,pages,fault),
-STRESS_SECONDS (60), ROUNDS (7): for stress and bench.
+STRESS_SECONDS (60), ROUNDS (7): for stress and bench. KERNEL_ARGS: more
+kernel command line (e.g. nopat).
 USAGE
 	exit 2
 }
@@ -60,7 +61,7 @@ boot() {
 		-nodefaults -no-user-config -nographic -no-reboot
 		-fw_cfg name=etc/sercon-port,string=0
 		-kernel "$kernel" -initrd "$initrd"
-		-append "console=ttyS0 panic=-1 oops=panic init_on_alloc=0 quiet loglevel=4 sr.mode=$mode sr.args=$args sr.map_modes=${MAP_MODES:-remap,pages,fault} sr.seconds=${STRESS_SECONDS:-60} sr.rounds=${ROUNDS:-7}"
+		-append "console=ttyS0 panic=-1 oops=panic init_on_alloc=0 quiet loglevel=4 sr.mode=$mode sr.args=$args sr.map_modes=${MAP_MODES:-remap,pages,fault} sr.seconds=${STRESS_SECONDS:-60} sr.rounds=${ROUNDS:-7}${KERNEL_ARGS:+ $KERNEL_ARGS}"
 		-serial mon:stdio -serial "file:$run/results.log")
 	echo "${cmd[*]}" >"$run/qemu-cmdline"
 	if [ "$mode" = shell ]; then

@@ -101,32 +101,52 @@ static void open_dev(struct simple_remap *sr, int flags)
 		die("cannot open %s: %s", dev_path, strerror(-ret));
 }
 
+/* The device, open, and a range of its buffer, mapped. */
+struct window {
+	struct simple_remap sr;
+	unsigned char *p;	/* the range's first byte */
+	uint64_t len;		/* the range's length */
+	void *base;		/* the page-aligned mapping that holds it */
+	size_t maplen;
+};
+
 /*
- * Check [off, off + *len) against the buffer (a zero *len means "to the
- * end") and map the page-aligned window that holds it. Returns a pointer to
- * byte @off; *unmap_base and *unmap_len say what to unmap.
+ * Open the device (for writing too if @writable) and map [off, off + len)
+ * of the buffer, checked against its size: a zero @len means "to the end";
+ * @clip shortens a range that runs past the end instead of refusing it.
  */
-static unsigned char *map_range(struct simple_remap *sr, uint64_t off,
-				uint64_t *len, int prot, void **base, size_t *maplen)
+static void window_map(struct window *w, bool writable, uint64_t off, uint64_t len,
+		       bool clip)
 {
-	uint64_t size = sr->info.size, ps = sr->info.page_size, start;
+	uint64_t size, ps, start;
 	int ret;
 
+	open_dev(&w->sr, writable ? O_RDWR : O_RDONLY);
+	size = w->sr.info.size;
+	ps = w->sr.info.page_size;
 	if (off >= size)
 		die("offset %" PRIu64 " is past the end of the %" PRIu64 "-byte buffer",
 		    off, size);
-	if (!*len)
-		*len = size - off;
-	if (*len > size - off)
+	if (!len || (clip && len > size - off))
+		len = size - off;
+	if (len > size - off)
 		die("%" PRIu64 " bytes at offset %" PRIu64 " do not fit in the %" PRIu64
 		    "-byte buffer (%" PRIu64 " left); nothing done",
-		    *len, off, size, size - off);
+		    len, off, size, size - off);
 	start = off - off % ps;
-	*maplen = (off + *len - start + ps - 1) / ps * ps;
-	ret = simple_remap_map(sr, start, *maplen, prot, base);
+	w->len = len;
+	w->maplen = (off + len - start + ps - 1) / ps * ps;
+	ret = simple_remap_map(&w->sr, start, w->maplen,
+			       PROT_READ | (writable ? PROT_WRITE : 0), &w->base);
 	if (ret)
 		die("cannot map %s: %s", dev_path, strerror(-ret));
-	return (unsigned char *)*base + (off - start);
+	w->p = (unsigned char *)w->base + (off - start);
+}
+
+static void window_unmap(struct window *w)
+{
+	simple_remap_unmap(w->base, w->maplen);
+	simple_remap_close(&w->sr);
 }
 
 static int cmd_info(struct srctl_opts *o)
@@ -171,11 +191,9 @@ static unsigned char *read_stdin(uint64_t *len)
 
 static int cmd_write(struct srctl_opts *o, const char *data)
 {
-	struct simple_remap sr;
-	unsigned char *src, *dst;
+	struct window w;
+	unsigned char *src;
 	uint64_t len;
-	size_t maplen;
-	void *base;
 
 	if (!data || !strcmp(data, "-"))
 		src = read_stdin(&len);
@@ -183,51 +201,42 @@ static int cmd_write(struct srctl_opts *o, const char *data)
 		src = (unsigned char *)strdup(data), len = strlen(data);
 	if (!len)
 		return 0;
-	open_dev(&sr, O_RDWR);
-	dst = map_range(&sr, o->offset, &len, PROT_READ | PROT_WRITE, &base, &maplen);
-	memcpy(dst, src, len);
+	window_map(&w, true, o->offset, len, false);
+	memcpy(w.p, src, len);
 	free(src);
-	simple_remap_unmap(base, maplen);
-	simple_remap_close(&sr);
+	window_unmap(&w);
 	return 0;
 }
 
 static int cmd_read(struct srctl_opts *o)
 {
-	struct simple_remap sr;
-	unsigned char *p;
-	uint64_t len = o->length, done = 0;
-	size_t maplen;
-	void *base;
+	uint64_t done = 0;
+	struct window w;
 	ssize_t n;
 
-	open_dev(&sr, O_RDONLY);
-	p = map_range(&sr, o->offset, &len, PROT_READ, &base, &maplen);
-	while (done < len) {
-		n = write(1, p + done, len - done);
+	window_map(&w, false, o->offset, o->length, false);
+	while (done < w.len) {
+		n = write(1, w.p + done, w.len - done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			die("writing stdout: %s", strerror(errno));
 		done += n;
 	}
-	simple_remap_unmap(base, maplen);
-	simple_remap_close(&sr);
+	window_unmap(&w);
 	return 0;
 }
 
 static int cmd_dump(struct srctl_opts *o)
 {
-	struct simple_remap sr;
-	uint64_t len = o->has_length ? o->length : 256, i, j;
+	struct window w;
 	unsigned char *p;
-	size_t maplen;
-	void *base;
+	uint64_t len, i, j;
 
-	open_dev(&sr, O_RDONLY);
-	if (!o->has_length && o->offset < sr.info.size && len > sr.info.size - o->offset)
-		len = sr.info.size - o->offset;
-	p = map_range(&sr, o->offset, &len, PROT_READ, &base, &maplen);
+	/* 256 bytes, or what is left, unless told. */
+	window_map(&w, false, o->offset, o->has_length ? o->length : 256, !o->has_length);
+	p = w.p;
+	len = w.len;
 	for (i = 0; i < len; i += 16) {
 		printf("%08" PRIx64 "  ", o->offset + i);
 		for (j = 0; j < 16; j++) {
@@ -243,8 +252,7 @@ static int cmd_dump(struct srctl_opts *o)
 			putchar(p[i + j] >= 0x20 && p[i + j] < 0x7f ? p[i + j] : '.');
 		printf("|\n");
 	}
-	simple_remap_unmap(base, maplen);
-	simple_remap_close(&sr);
+	window_unmap(&w);
 	return 0;
 }
 
@@ -274,16 +282,13 @@ static int parse_pattern(const char *s)
 static int cmd_fill_verify(struct srctl_opts *o, bool verify)
 {
 	int pat = parse_pattern(o->pattern);
-	uint64_t len = o->length, i;
-	struct simple_remap sr;
+	struct window w;
 	unsigned char *p;
-	size_t maplen;
-	void *base;
+	uint64_t i;
 
-	open_dev(&sr, verify ? O_RDONLY : O_RDWR);
-	p = map_range(&sr, o->offset, &len,
-		      verify ? PROT_READ : PROT_READ | PROT_WRITE, &base, &maplen);
-	for (i = 0; i < len; i++) {
+	window_map(&w, !verify, o->offset, o->length, false);
+	p = w.p;
+	for (i = 0; i < w.len; i++) {
 		unsigned char want = pattern_byte(pat, o->offset + i);
 
 		if (!verify)
@@ -293,9 +298,8 @@ static int cmd_fill_verify(struct srctl_opts *o, bool verify)
 			    o->offset + i, want, p[i]);
 	}
 	if (verify)
-		printf("verified %" PRIu64 " bytes at offset %" PRIu64 "\n", len, o->offset);
-	simple_remap_unmap(base, maplen);
-	simple_remap_close(&sr);
+		printf("verified %" PRIu64 " bytes at offset %" PRIu64 "\n", w.len, o->offset);
+	window_unmap(&w);
 	return 0;
 }
 

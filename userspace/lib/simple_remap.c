@@ -59,26 +59,27 @@ int simple_remap_unmap(void *addr, size_t length)
 	return munmap(addr, length) ? -errno : 0;
 }
 
-int simple_remap_notify(const struct simple_remap *sr, uint64_t *seq)
+/* NOTIFY and ACK: an ioctl that reports the counter; @seq may be NULL. */
+static int simple_remap_ioctl_seq(const struct simple_remap *sr, unsigned long cmd,
+				  uint64_t *seq)
 {
 	__u64 v;
 
-	if (ioctl(sr->fd, SIMPLE_REMAP_IOC_NOTIFY, &v))
+	if (ioctl(sr->fd, cmd, &v))
 		return -errno;
 	if (seq)
 		*seq = v;
 	return 0;
 }
 
+int simple_remap_notify(const struct simple_remap *sr, uint64_t *seq)
+{
+	return simple_remap_ioctl_seq(sr, SIMPLE_REMAP_IOC_NOTIFY, seq);
+}
+
 int simple_remap_ack(const struct simple_remap *sr, uint64_t *seq)
 {
-	__u64 v;
-
-	if (ioctl(sr->fd, SIMPLE_REMAP_IOC_ACK, &v))
-		return -errno;
-	if (seq)
-		*seq = v;
-	return 0;
+	return simple_remap_ioctl_seq(sr, SIMPLE_REMAP_IOC_ACK, seq);
 }
 
 int simple_remap_wait(const struct simple_remap *sr, int timeout_ms)
