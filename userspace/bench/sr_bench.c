@@ -158,6 +158,9 @@ static double bw_copy(void *dst, const void *src, size_t len)
 	return len / t;
 }
 
+/* The last setup_touch()'s parts: mmap(), touching, munmap() (seconds). */
+static double part_map, part_touch, part_unmap;
+
 /* mmap() + touch every page; the seconds it took, and the minor faults. */
 static double setup_touch(void *(*map)(void *), void *arg, size_t len, long *faults)
 {
@@ -166,6 +169,7 @@ static double setup_touch(void *(*map)(void *), void *arg, size_t len, long *fau
 	char *p = map(arg);
 	size_t i;
 
+	part_map = now_s() - t;
 	getrusage(RUSAGE_SELF, &a);
 	for (i = 0; i < len; i += 4096)
 		sink += ((volatile char *)p)[i];
@@ -173,7 +177,10 @@ static double setup_touch(void *(*map)(void *), void *arg, size_t len, long *fau
 	t = now_s() - t;
 	if (faults)
 		*faults = b.ru_minflt - a.ru_minflt;
+	part_touch = t - part_map;
+	part_unmap = now_s();
 	munmap(p, len);
+	part_unmap = now_s() - part_unmap;
 	return t;
 }
 
@@ -243,8 +250,8 @@ static void ratios(void)
 	memset(mfd, 1, len);
 	memset(dev, 1, len);
 	memset(buf, 2, MIB);
-	printf("\nratios, map_mode=%s, %d rounds\n%-4s %-52s %7s  %-15s  %-10s\n", mode, rounds,
-	       "id", "ratio", "median", "[min    max]", "target");
+	printf("\nratios, map_mode=%s, %d rounds, buffer in %u chunks\n%-4s %-52s %7s  %-15s  %-10s\n",
+	       mode, rounds, sr.info.nr_chunks, "id", "ratio", "median", "[min    max]", "target");
 
 	for (i = 0; i < rounds; i++) {
 		r[0][i] = bw_sum(dev, len) / bw_sum(anon, len);
@@ -303,19 +310,29 @@ static void ratios(void)
 	 * mapped with MAP_POPULATE: what this machine makes of linear work.
 	 */
 	for (i = 0; i < rounds; i++) {
+		double parts[3], parts4[3] = { 0 };
+
 		a = setup_touch(setup_sr, &sr256, 256 * MIB, NULL);
+		parts[0] = part_map, parts[1] = part_touch, parts[2] = part_unmap;
 		c = setup_touch(setup_memfd, &pop256, 256 * MIB, NULL);
 		for (b = 0, d = 0, k = 0; k < 16; k++) {
 			sr4.off = pop4.off = k * 16 * MIB;
 			b += setup_touch(setup_sr, &sr4, 4 * MIB, NULL) / 16;
+			parts4[0] += part_map / 16, parts4[1] += part_touch / 16;
+			parts4[2] += part_unmap / 16;
 			d += setup_touch(setup_memfd, &pop4, 4 * MIB, NULL) / 16;
 		}
 		r[0][i] = a / b;
 		r[1][i] = c / d;
+		for (k = 0; k < 3; k++)
+			r[2 + k][i] = parts[k] / parts4[k];
 	}
 	report("R5", "setup 256M / setup 4M (64 is linear)", r[0], rounds, "51..77",
 	       median(r[0], rounds) >= 51.2 && median(r[0], rounds) <= 76.8);
 	report("R5", "control: the same for memfd MAP_POPULATE", r[1], rounds, "", true);
+	report("R5", "its parts: mmap() 256M / 4M", r[2], rounds, "", true);
+	report("R5", "its parts: touching 256M / 4M", r[3], rounds, "", true);
+	report("R5", "its parts: munmap() 256M / 4M (not in setup)", r[4], rounds, "", true);
 
 	/* R6: read()/write() on the device vs on a memfd, 1 MiB chunks. */
 	for (i = 0; i < rounds; i++) {
