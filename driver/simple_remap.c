@@ -232,8 +232,10 @@ static void simple_remap_free_pages(struct simple_remap_dev *sr,
 	while (nr_pages)
 		put_page(sr->pages[--nr_pages]);
 	kvfree(sr->pages);
+	sr->pages = NULL;
 	if (sr->shmem)
 		fput(sr->shmem);
+	sr->shmem = NULL;
 }
 
 /*
@@ -562,6 +564,7 @@ static int simple_remap_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct simple_remap_dev *sr = simple_remap_from_file(file);
 	unsigned long pgoff = vma->vm_pgoff, nr = vma_pages(vma);
+	vm_flags_t set = VM_DONTEXPAND | VM_DONTDUMP;
 	int ret = 0;
 
 	/* Overflow-safe: nothing is added to the user's vm_pgoff. */
@@ -575,12 +578,16 @@ static int simple_remap_mmap(struct file *file, struct vm_area_struct *vma)
 
 	/*
 	 * VM_DONTEXPAND: mremap() cannot grow the mapping past the range
-	 * checked above. VM_DONTDUMP: core dumps leave the buffer out.
+	 * checked above (and, set before any page is inserted, mlock() leaves
+	 * the pages alone). VM_DONTDUMP: core dumps leave the buffer out.
 	 * Clearing VM_MAYEXEC: mprotect() cannot make it executable later.
 	 * remap_pfn_range() adds VM_IO | VM_PFNMAP, vm_insert_pages()
-	 * VM_MIXEDMAP.
+	 * VM_MIXEDMAP, which fault mode sets itself: NUMA balancing would
+	 * otherwise try, and fail, to migrate pages we hold.
 	 */
-	simple_remap_vm_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP, VM_MAYEXEC);
+	if (simple_remap_map_mode == SIMPLE_REMAP_MAP_FAULT)
+		set |= VM_MIXEDMAP;
+	simple_remap_vm_flags_mod(vma, set, VM_MAYEXEC);
 
 	/* The mm core unmaps whatever a failed mmap() left behind. */
 	switch (simple_remap_map_mode) {
@@ -766,7 +773,8 @@ static int __init simple_remap_init(void)
 
 	ret = simple_remap_alloc_pages(sr);
 	if (ret) {
-		pr_err("size=%zu: out of memory for the buffer\n", sr->size);
+		pr_err("size=%zu: cannot allocate the buffer: %pe\n", sr->size,
+		       ERR_PTR(ret));
 		return ret;
 	}
 

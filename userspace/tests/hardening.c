@@ -407,7 +407,8 @@ TEST(many_processes_map_and_unmap_at_once)
 }
 
 /* MemFree, with the page cache dropped so that only real users count. */
-static long long mem_free_kib(void)
+/* A /proc/meminfo field in KiB ("MemFree: %lld kB"), after dropping caches. */
+static long long meminfo_kib(const char *format)
 {
 	char line[128];
 	long long kib = -1;
@@ -421,23 +422,30 @@ static long long mem_free_kib(void)
 	f = fopen("/proc/meminfo", "r");
 
 	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemFree: %lld kB", &kib) == 1)
+		if (sscanf(line, format, &kib) == 1)
 			break;
 	if (f)
 		fclose(f);
+	ASSERT_TRUE(kib >= 0);
 	return kib;
+}
+
+static long long mem_free_kib(void)
+{
+	return meminfo_kib("MemFree: %lld kB");
 }
 
 TEST(hundred_load_unload_cycles_leak_nothing)
 {
 	static const char *const sizes[] = { "size=1M", "size=3M", "size=16M",
 					     "size=8200K", "size=5000K" };
-	long long before, after;
+	long long before, after, shmem_before, shmem_after;
 	unsigned char c;
 	int i, fd;
 
 	ASSERT_EQ(0, sr_unload());
 	before = mem_free_kib();
+	shmem_before = meminfo_kib("Shmem: %lld kB");
 	for (i = 0; i < 100; i++) {
 		ASSERT_EQ(0, sr_load(sizes[i % 5]));
 		fd = sr_open(O_RDWR);
@@ -449,7 +457,11 @@ TEST(hundred_load_unload_cycles_leak_nothing)
 		ASSERT_EQ(0, sr_unload());
 	}
 	after = mem_free_kib();
-	printf("# MemFree before %lld KiB, after %lld KiB\n", before, after);
+	shmem_after = meminfo_kib("Shmem: %lld kB");
+	printf("# MemFree before %lld KiB, after %lld KiB; Shmem %lld, %lld KiB\n",
+	       before, after, shmem_before, shmem_after);
+	/* The page modes' tmpfs files, each 1 MiB at least, all gone. */
+	ASSERT_TRUE(shmem_after < shmem_before + 512);
 	/*
 	 * Per-CPU page lists, slabs and the rest of the guest move MemFree by
 	 * up to ~10 MiB; one buffer lost per cycle would be 100 times that.
