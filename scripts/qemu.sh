@@ -157,7 +157,7 @@ report() {
 }
 
 main() {
-	local kernel="" initrd="" args="" run="" opt rc=0
+	local kernel="" initrd="" args="" run="" opt rc attempt
 	MODE=""
 	while getopts "m:k:i:a:o:h" opt; do
 		case "$opt" in
@@ -174,26 +174,25 @@ main() {
 	[ -f "$kernel" ] || die "no kernel image: '$kernel'"
 	[ -f "$initrd" ] || die "no initramfs: '$initrd'"
 	[ -n "$run" ] || run="$CACHE/runs/$(date +%Y%m%d-%H%M%S)-$MODE-$$"
-	mkdir -p "$run"
-	: >"$run/results.log"
-	echo "qemu: $MODE on ${kernel##*/} (${ACCEL:-tcg}); logs in $run" >&2
-	boot "$MODE" "$kernel" "$initrd" "$args" "$run" || rc=$?
-	[ "$MODE" = shell ] && return 0
 	[ "$MODE" != faultinject ] || KERNEL_BAD=$KERNEL_BAD_FAULTINJECT
+	echo "qemu: $MODE on ${kernel##*/} (${ACCEL:-tcg}); logs in $run" >&2
 	# A kernel that dies before /init has run nothing of ours: under TCG,
 	# 7.3 now and then trips over its own boot-time code patching (an
 	# int3 Oops in sched_clock_cpu). That one boot, kept, is tried once more.
-	judge "$run" "$rc" && return 0
-	if [ "$(cat "$run/verdict")" != CRASH ] || grep -q '^SR-BEGIN' "$run/results.txt"; then
-		return 1
-	fi
-	echo "qemu: the kernel crashed before /init; booting once more (that boot's logs: $run.early-crash)" >&2
-	mv "$run" "$run.early-crash"
-	mkdir -p "$run"
-	: >"$run/results.log"
-	rc=0
-	boot "$MODE" "$kernel" "$initrd" "$args" "$run" || rc=$?
-	judge "$run" "$rc"
+	for attempt in 1 2; do
+		mkdir -p "$run"
+		: >"$run/results.log"
+		rc=0
+		boot "$MODE" "$kernel" "$initrd" "$args" "$run" || rc=$?
+		[ "$MODE" = shell ] && return 0
+		judge "$run" "$rc" && return 0
+		if [ "$attempt" -eq 2 ] || [ "$(cat "$run/verdict")" != CRASH ] ||
+			grep -q '^SR-BEGIN' "$run/results.txt"; then
+			return 1
+		fi
+		echo "qemu: the kernel crashed before /init; booting once more (that boot's logs: $run.early-crash)" >&2
+		mv "$run" "$run.early-crash"
+	done
 }
 
 main "$@"
