@@ -43,6 +43,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
+#include <linux/ctype.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/log2.h>
@@ -55,9 +56,11 @@
 #include <linux/shmem_fs.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <linux/workqueue.h>
 
 #include <linux/simple_remap.h>
 
@@ -171,16 +174,43 @@ MODULE_PARM_DESC(map_mode, "How mmap() maps: remap (default), pages or fault");
 
 static unsigned long simple_remap_size = SZ_4M;
 
-/* size=65536, size=64K or size=4M, as the kernel's own mem= takes sizes. */
+/*
+ * size=65536, size=64K or size=4M, as the kernel's own mem= takes sizes;
+ * unlike memparse(), a value too large for 64 bits is refused, not wrapped.
+ */
 static int simple_remap_size_set(const char *val, const struct kernel_param *kp)
 {
+	static const char suffixes[] = "KMGTPE";
 	unsigned long long size;
-	char *end;
+	unsigned int shift = 0;
+	size_t len = strlen(val);
+	const char *suffix;
+	char buf[32];
+	int ret;
 
-	size = memparse(val, &end);
-	if (end == val || (*end && *end != '\n') || size > ULONG_MAX)
+	ret = kstrtoull(val, 0, &size);
+	if (ret == -EINVAL && len && len < sizeof(buf)) {
+		/* Not a plain number: a number and one suffix, then. */
+		strscpy(buf, val, sizeof(buf));
+		if (buf[len - 1] == '\n')
+			buf[--len] = '\0';
+		suffix = len ? strchr(suffixes, toupper(buf[len - 1])) : NULL;
+		if (suffix && *suffix) {
+			shift = 10 * (suffix - suffixes + 1);
+			buf[len - 1] = '\0';
+			ret = kstrtoull(buf, 0, &size);
+		}
+	}
+	if (!ret && size > ULONG_MAX >> shift)
+		ret = -ERANGE;
+	if (ret == -ERANGE)
+		pr_err("size=%s: too large: more than 2^64 bytes\n", val);
+	else if (ret)
+		pr_err("size=%s: not a size (a number, then K, M, G, T, P or E)\n",
+		       val);
+	if (ret)
 		return -EINVAL;
-	*(unsigned long *)kp->arg = size;
+	*(unsigned long *)kp->arg = size << shift;
 	return 0;
 }
 
@@ -316,6 +346,39 @@ static int simple_remap_alloc_shmem(struct simple_remap_dev *sr)
 	return 0;
 }
 
+/*
+ * tmpfs charges its pages to the memory cgroup of the task that allocates
+ * them. Allocated by insmod, the buffer would be charged to whoever ran it
+ * (a boot service, a container, a login session) and would keep that
+ * cgroup alive, dying, until rmmod. A kernel worker has no mm: its pages
+ * are charged to the root cgroup. The buffer is the system's, as in remap
+ * mode, whose pages no cgroup is charged for.
+ */
+struct simple_remap_alloc_work {
+	struct work_struct work;
+	struct simple_remap_dev *sr;
+	int ret;
+};
+
+static void simple_remap_alloc_shmem_work(struct work_struct *work)
+{
+	struct simple_remap_alloc_work *w =
+		container_of(work, struct simple_remap_alloc_work, work);
+
+	w->ret = simple_remap_alloc_shmem(w->sr);
+}
+
+static int simple_remap_alloc_shmem_uncharged(struct simple_remap_dev *sr)
+{
+	struct simple_remap_alloc_work w = { .sr = sr };
+
+	INIT_WORK_ONSTACK(&w.work, simple_remap_alloc_shmem_work);
+	queue_work(system_unbound_wq, &w.work);
+	flush_work(&w.work);
+	destroy_work_on_stack(&w.work);
+	return w.ret;
+}
+
 static int simple_remap_alloc_pages(struct simple_remap_dev *sr)
 {
 	if (simple_remap_should_fail(&simple_remap_fail_alloc))
@@ -327,7 +390,7 @@ static int simple_remap_alloc_pages(struct simple_remap_dev *sr)
 
 	if (simple_remap_map_mode == SIMPLE_REMAP_MAP_REMAP)
 		return simple_remap_alloc_chunks(sr);
-	return simple_remap_alloc_shmem(sr);
+	return simple_remap_alloc_shmem_uncharged(sr);
 }
 
 /*
@@ -374,16 +437,27 @@ static void simple_remap_vm_close(struct vm_area_struct *vma)
 	atomic_long_dec(&simple_remap_from_file(vma->vm_file)->mappings);
 }
 
-/* map_mode=pages and fault: a page table entry zapped or never made. */
+/*
+ * map_mode=pages and fault: a page table entry zapped or never made. The
+ * PTE is inserted here, never by the core from vmf->page: when tmpfs hands
+ * out huge folios (shmem_enabled=always), finish_fault() would map a whole
+ * folio with one PMD that a VM_MIXEDMAP zap drops without its rmap,
+ * reference or RSS count. One PTE a page is all this VMA ever has. It is
+ * mapped as it stands (writable if the VMA is), so no write fault follows
+ * and the node's mtime stays as write() leaves it: untouched.
+ */
 static vm_fault_t simple_remap_vm_fault(struct vm_fault *vmf)
 {
 	struct simple_remap_dev *sr = simple_remap_from_file(vmf->vma->vm_file);
+	int ret;
 
 	if (vmf->pgoff >= sr->nr_pages)
 		return VM_FAULT_SIGBUS;
-	vmf->page = sr->pages[vmf->pgoff];
-	get_page(vmf->page);
-	return 0;
+	ret = vm_insert_page(vmf->vma, vmf->address, sr->pages[vmf->pgoff]);
+	/* -EBUSY: another thread's fault mapped it first. */
+	if (ret && ret != -EBUSY)
+		return vmf_error(ret);
+	return VM_FAULT_NOPAGE;
 }
 
 /* VM_PFNMAP: a fault must never put a struct page PTE in there. */
@@ -399,17 +473,15 @@ static const struct vm_operations_struct simple_remap_vm_page_ops = {
 };
 
 /*
- * Advance the counter and wake every waiter. The notifier acknowledges its
- * own notification, unless others' are still unacknowledged: those stay
- * pending for it, so nothing is lost (it may wake once for its own).
+ * The counter has just moved to @seq by @f's hand: wake every waiter. The
+ * notifier acknowledges its own notification, unless others' are still
+ * unacknowledged: those stay pending for it, so nothing is lost (it may
+ * wake once for its own).
  */
-static u64 simple_remap_notify(struct simple_remap_file *f)
+static void simple_remap_notified(struct simple_remap_file *f, s64 seq)
 {
-	u64 seq = atomic64_inc_return(&f->sr->seq);
-
 	atomic64_cmpxchg(&f->acked, seq - 1, seq);
 	wake_up_interruptible_poll(&f->sr->wq, EPOLLIN | EPOLLRDNORM);
-	return seq;
 }
 
 static int simple_remap_open(struct inode *inode, struct file *file)
@@ -453,7 +525,8 @@ static ssize_t simple_remap_write(struct file *file, const char __user *buf,
 	ret = simple_write_to_buffer(sr->vaddr, sr->size, ppos, buf, count);
 	if (ret > 0) {
 		atomic_long_add(ret, &sr->bytes_written);
-		simple_remap_notify(file->private_data);
+		simple_remap_notified(file->private_data,
+				      atomic64_inc_return(&sr->seq));
 	}
 	return ret;
 }
@@ -491,20 +564,42 @@ static long simple_remap_ioctl_get_info(struct simple_remap_dev *sr,
 	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
+/*
+ * The new value is stored for the caller before the counter moves, and the
+ * counter moves only if no one else moved it meanwhile: a bad pointer
+ * fails with nothing advanced and no one woken.
+ */
 static long simple_remap_ioctl_notify(struct simple_remap_file *f,
 				      u64 __user *argp)
 {
-	return put_user(simple_remap_notify(f), argp);
+	struct simple_remap_dev *sr = f->sr;
+	s64 seq;
+
+	do {
+		seq = atomic64_read(&sr->seq);
+		if (put_user(seq + 1, argp))
+			return -EFAULT;
+	} while (atomic64_cmpxchg(&sr->seq, seq, seq + 1) != seq);
+	simple_remap_notified(f, seq + 1);
+	return 0;
 }
 
-/* Reported after it is acknowledged: a later notify cannot go unseen. */
+/*
+ * Acknowledged only once the caller has the value: a bad pointer changes
+ * nothing. The acknowledged value only ever grows, whichever of the
+ * threads sharing the file gets here last.
+ */
 static long simple_remap_ioctl_ack(struct simple_remap_file *f,
 				   u64 __user *argp)
 {
-	u64 seq = atomic64_read(&f->sr->seq);
+	s64 seq = atomic64_read(&f->sr->seq), acked;
 
-	atomic64_set(&f->acked, seq);
-	return put_user(seq, argp);
+	if (put_user(seq, argp))
+		return -EFAULT;
+	acked = atomic64_read(&f->acked);
+	while (acked < seq && !atomic64_try_cmpxchg(&f->acked, &acked, seq))
+		;
+	return 0;
 }
 
 static long simple_remap_ioctl(struct file *file, unsigned int cmd,
@@ -517,6 +612,9 @@ static long simple_remap_ioctl(struct file *file, unsigned int cmd,
 	case SIMPLE_REMAP_IOC_GET_INFO:
 		return simple_remap_ioctl_get_info(sr, argp);
 	case SIMPLE_REMAP_IOC_NOTIFY:
+		/* Waking everyone is a write, as write() would notify. */
+		if (!(file->f_mode & FMODE_WRITE))
+			return -EBADF;
 		return simple_remap_ioctl_notify(file->private_data, argp);
 	case SIMPLE_REMAP_IOC_ACK:
 		return simple_remap_ioctl_ack(file->private_data, argp);
@@ -581,11 +679,12 @@ static int simple_remap_mmap(struct file *file, struct vm_area_struct *vma)
 	 * checked above (and, set before any page is inserted, mlock() leaves
 	 * the pages alone). VM_DONTDUMP: core dumps leave the buffer out.
 	 * Clearing VM_MAYEXEC: mprotect() cannot make it executable later.
-	 * remap_pfn_range() adds VM_IO | VM_PFNMAP, vm_insert_pages()
-	 * VM_MIXEDMAP, which fault mode sets itself: NUMA balancing would
-	 * otherwise try, and fail, to migrate pages we hold.
+	 * remap_pfn_range() adds VM_IO | VM_PFNMAP. The struct page modes set
+	 * VM_MIXEDMAP: their fault handler inserts pages (vm_insert_page()
+	 * needs it there), and NUMA balancing leaves such a VMA alone rather
+	 * than try, and fail, to migrate pages we hold.
 	 */
-	if (simple_remap_map_mode == SIMPLE_REMAP_MAP_FAULT)
+	if (simple_remap_map_mode != SIMPLE_REMAP_MAP_REMAP)
 		set |= VM_MIXEDMAP;
 	simple_remap_vm_flags_mod(vma, set, VM_MAYEXEC);
 
@@ -640,7 +739,12 @@ static struct simple_remap_dev simple_remap = {
 	.wq = __WAIT_QUEUE_HEAD_INITIALIZER(simple_remap.wq),
 };
 
-/* Operator counters: /sys/class/misc/simple_remap/<name> */
+/*
+ * Operator counters: /sys/class/misc/simple_remap/<name>, readable by root
+ * only. They show what the device's users do (how much, how often); a
+ * user who may not open the node has no business watching that. Who may
+ * open it reads its mappings and counter through GET_INFO.
+ */
 struct simple_remap_counter_attr {
 	struct device_attribute attr;
 	atomic_long_t *counter;
@@ -657,22 +761,22 @@ static ssize_t simple_remap_counter_show(struct device *dev,
 }
 
 static struct simple_remap_counter_attr simple_remap_attr_mappings = {
-	__ATTR(mappings, 0444, simple_remap_counter_show, NULL),
+	__ATTR(mappings, 0400, simple_remap_counter_show, NULL),
 	&simple_remap.mappings,
 };
 
 static struct simple_remap_counter_attr simple_remap_attr_mmap_calls = {
-	__ATTR(mmap_calls, 0444, simple_remap_counter_show, NULL),
+	__ATTR(mmap_calls, 0400, simple_remap_counter_show, NULL),
 	&simple_remap.mmap_calls,
 };
 
 static struct simple_remap_counter_attr simple_remap_attr_bytes_read = {
-	__ATTR(bytes_read, 0444, simple_remap_counter_show, NULL),
+	__ATTR(bytes_read, 0400, simple_remap_counter_show, NULL),
 	&simple_remap.bytes_read,
 };
 
 static struct simple_remap_counter_attr simple_remap_attr_bytes_written = {
-	__ATTR(bytes_written, 0444, simple_remap_counter_show, NULL),
+	__ATTR(bytes_written, 0400, simple_remap_counter_show, NULL),
 	&simple_remap.bytes_written,
 };
 
@@ -684,7 +788,7 @@ static ssize_t simple_remap_nr_chunks_show(struct device *dev,
 }
 
 static struct device_attribute simple_remap_attr_nr_chunks =
-	__ATTR(nr_chunks, 0444, simple_remap_nr_chunks_show, NULL);
+	__ATTR(nr_chunks, 0400, simple_remap_nr_chunks_show, NULL);
 
 static struct attribute *simple_remap_attrs[] = {
 	&simple_remap_attr_mappings.attr.attr,
@@ -696,21 +800,33 @@ static struct attribute *simple_remap_attrs[] = {
 };
 ATTRIBUTE_GROUPS(simple_remap);
 
-/* Validate the size parameter, then round it up to whole pages. */
+/*
+ * Validate the size parameter, then round it up to whole pages. The buffer
+ * is pinned and unevictable for as long as the module is loaded: like a
+ * tmpfs by default, it may take at most half of the machine's RAM, so that
+ * the rest of the system keeps room to run.
+ */
 static int simple_remap_check_size(struct simple_remap_dev *sr)
 {
 	/* Rounded up without the overflow DIV_ROUND_UP() has near ULONG_MAX. */
 	unsigned long nr_pages = (simple_remap_size >> PAGE_SHIFT) +
 				 !!offset_in_page(simple_remap_size);
+	unsigned long limit = totalram_pages() / 2;
 
 	if (!simple_remap_size) {
 		pr_err("size=0: the buffer needs at least one byte\n");
 		return -EINVAL;
 	}
+	/* vmap() counts pages in an unsigned int. */
+	if (nr_pages > UINT_MAX) {
+		pr_err("size=%lu: more than 2^32 pages, which vmap() cannot map\n",
+		       simple_remap_size);
+		return -EINVAL;
+	}
 	/* Checked before anything is allocated, so nothing warns. */
-	if (nr_pages > totalram_pages()) {
-		pr_err("size=%lu is more than this machine's %lu bytes of RAM\n",
-		       simple_remap_size, totalram_pages() << PAGE_SHIFT);
+	if (nr_pages > limit) {
+		pr_err("size=%lu: more than half of this machine's RAM (%lu bytes may be pinned)\n",
+		       simple_remap_size, limit << PAGE_SHIFT);
 		return -ENOMEM;
 	}
 	sr->nr_pages = nr_pages;

@@ -310,7 +310,8 @@ static int cmd_notify(struct srctl_opts *o)
 	int ret;
 
 	(void)o;
-	open_dev(&sr, O_RDONLY);
+	/* Waking every waiter takes write access, as write() does. */
+	open_dev(&sr, O_RDWR);
 	ret = simple_remap_notify(&sr, &seq);
 	if (ret)
 		die("notify: %s", strerror(-ret));

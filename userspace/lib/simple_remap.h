@@ -63,7 +63,7 @@ int simple_remap_unmap(void *addr, size_t length);
 
 /**
  * simple_remap_notify() - wake every process waiting on the device
- * @sr:		the open device
+ * @sr:		the open device, open for writing (-EBADF otherwise)
  * @seq:	if not NULL, the notification counter after this notification
  */
 int simple_remap_notify(const struct simple_remap *sr, uint64_t *seq);

@@ -222,7 +222,7 @@ TEST(unknown_ioctl_fails_enotty)
 
 TEST(info_bad_pointer_fails_efault)
 {
-	int fd = sr_open(O_RDONLY);
+	int fd = sr_open(O_RDWR);
 
 	ASSERT_ERRNO(EFAULT, ioctl(fd, SIMPLE_REMAP_IOC_GET_INFO, NULL));
 	ASSERT_ERRNO(EFAULT, ioctl(fd, SIMPLE_REMAP_IOC_GET_INFO, (void *)1));
@@ -257,10 +257,34 @@ TEST(insmod_size_zero_fails)
 
 TEST(insmod_size_too_big_fails)
 {
+	int kmsg = sr_kmsg_open();
+
 	ASSERT_EQ(0, sr_unload());
 	ASSERT_EQ(-ENOMEM, sr_load("size=1T"));
-	ASSERT_EQ(-ENOMEM, sr_load("size=18446744073709551615"));
+	ASSERT_TRUE(sr_kmsg_has(kmsg, "size=1099511627776: more than half of this machine's RAM"));
+	/* vmap() counts pages in an unsigned int: 2^32 pages are too many anywhere. */
+	ASSERT_EQ(-EINVAL, sr_load("size=16T"));
+	ASSERT_TRUE(sr_kmsg_has(kmsg, "size=17592186044416: more than 2^32 pages"));
+	ASSERT_EQ(-EINVAL, sr_load("size=18446744073709551615"));
 	ASSERT_TRUE(!sr_loaded());
+}
+
+/* memparse() would wrap these to one page. */
+TEST(insmod_size_that_wraps_fails)
+{
+	int kmsg = sr_kmsg_open();
+
+	ASSERT_EQ(0, sr_unload());
+	ASSERT_EQ(-EINVAL, sr_load("size=18446744073709555712"));
+	ASSERT_TRUE(sr_kmsg_has(kmsg, "size=18446744073709555712: too large"));
+	ASSERT_EQ(-EINVAL, sr_load("size=18014398509481985K"));
+	ASSERT_TRUE(sr_kmsg_has(kmsg, "size=18014398509481985K: too large"));
+	ASSERT_EQ(-EINVAL, sr_load("size=16E"));
+	ASSERT_EQ(-EINVAL, sr_load("size=0x10000000000000000"));
+	ASSERT_TRUE(!sr_loaded());
+	/* The largest suffixed sizes that fit still parse (and are too big). */
+	ASSERT_EQ(-EINVAL, sr_load("size=15E"));
+	ASSERT_TRUE(sr_kmsg_has(kmsg, "size=17293822569102704640: more than 2^32 pages"));
 }
 
 TEST(insmod_size_garbage_fails)
@@ -269,7 +293,15 @@ TEST(insmod_size_garbage_fails)
 	ASSERT_EQ(-EINVAL, sr_load("size=abc"));
 	ASSERT_EQ(-EINVAL, sr_load("size=12Q"));
 	ASSERT_EQ(-EINVAL, sr_load("size=-4096"));
+	ASSERT_EQ(-EINVAL, sr_load("size=4MK"));
+	ASSERT_EQ(-EINVAL, sr_load("size=K"));
 	ASSERT_TRUE(!sr_loaded());
+	/* Hexadecimal, and suffixes in either case, as memparse() takes them. */
+	ASSERT_EQ(0, sr_load("size=0x3000"));
+	ASSERT_EQ(0x3000, sr_size());
+	ASSERT_EQ(0, sr_unload());
+	ASSERT_EQ(0, sr_load("size=8k"));
+	ASSERT_EQ(8192, sr_size());
 }
 
 TEST(insmod_map_mode_garbage_fails)

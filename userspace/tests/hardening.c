@@ -406,33 +406,9 @@ TEST(many_processes_map_and_unmap_at_once)
 	ASSERT_EQ(before, sr_info(fd).mappings);
 }
 
-/* MemFree, with the page cache dropped so that only real users count. */
-/* A /proc/meminfo field in KiB ("MemFree: %lld kB"), after dropping caches. */
-static long long meminfo_kib(const char *format)
-{
-	char line[128];
-	long long kib = -1;
-	int dc = open("/proc/sys/vm/drop_caches", O_WRONLY);
-	FILE *f;
-
-	if (dc >= 0) {
-		ASSERT_EQ(2, write(dc, "3\n", 2));
-		close(dc);
-	}
-	f = fopen("/proc/meminfo", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, format, &kib) == 1)
-			break;
-	if (f)
-		fclose(f);
-	ASSERT_TRUE(kib >= 0);
-	return kib;
-}
-
 static long long mem_free_kib(void)
 {
-	return meminfo_kib("MemFree: %lld kB");
+	return sr_meminfo_kib("MemFree: %lld kB");
 }
 
 static const char *const cycle_sizes[] = { "size=1M", "size=3M", "size=16M",
@@ -468,11 +444,11 @@ TEST(hundred_load_unload_cycles_leak_nothing)
 	for (i = 0; i < 5; i++)
 		load_use_unload(cycle_sizes[i]);
 	before = mem_free_kib();
-	shmem_before = meminfo_kib("Shmem: %lld kB");
+	shmem_before = sr_meminfo_kib("Shmem: %lld kB");
 	for (i = 0; i < 100; i++)
 		load_use_unload(cycle_sizes[i % 5]);
 	after = mem_free_kib();
-	shmem_after = meminfo_kib("Shmem: %lld kB");
+	shmem_after = sr_meminfo_kib("Shmem: %lld kB");
 	printf("# MemFree before %lld KiB, after %lld KiB; Shmem %lld, %lld KiB\n",
 	       before, after, shmem_before, shmem_after);
 	/* The page modes' tmpfs files, each 1 MiB at least, all gone. */

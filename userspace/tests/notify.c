@@ -104,6 +104,92 @@ TEST(wait_times_out_without_notification)
 	ASSERT_EQ(-ETIMEDOUT, simple_remap_wait(&sr, 0));
 }
 
+TEST(notify_needs_a_file_open_for_writing)
+{
+	int ro = sr_open(O_RDONLY), other = sr_open(O_RDONLY);
+	__u64 seq = 0, before = sr_info(ro).seq;
+
+	ASSERT_ERRNO(EBADF, ioctl(ro, SIMPLE_REMAP_IOC_NOTIFY, &seq));
+	ASSERT_EQ(before, sr_info(ro).seq);
+	ASSERT_EQ(0, readable(other, 0));
+	/* Write-only is enough, as for write(). */
+	notify(sr_open(O_WRONLY));
+	ASSERT_EQ(1, readable(other, 0));
+}
+
+/* A page the kernel can read but not write: put_user() there fails. */
+static __u64 *readonly_word(void)
+{
+	void *p = mmap(NULL, sr_page_size(), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_TRUE(p != MAP_FAILED);
+	return p;
+}
+
+TEST(notify_with_bad_pointer_changes_nothing)
+{
+	int fd = sr_open(O_RDWR), other = sr_open(O_RDONLY);
+	__u64 before = sr_info(fd).seq;
+
+	ASSERT_ERRNO(EFAULT, ioctl(fd, SIMPLE_REMAP_IOC_NOTIFY, NULL));
+	ASSERT_ERRNO(EFAULT, ioctl(fd, SIMPLE_REMAP_IOC_NOTIFY, readonly_word()));
+	ASSERT_EQ(before, sr_info(fd).seq);
+	ASSERT_EQ(0, readable(other, 0));
+	ASSERT_EQ(before + 1, notify(fd));
+}
+
+TEST(ack_with_bad_pointer_changes_nothing)
+{
+	int fd = sr_open(O_RDWR), other = sr_open(O_RDWR);
+
+	notify(other);
+	ASSERT_ERRNO(EFAULT, ioctl(fd, SIMPLE_REMAP_IOC_ACK, NULL));
+	ASSERT_ERRNO(EFAULT, ioctl(fd, SIMPLE_REMAP_IOC_ACK, readonly_word()));
+	ASSERT_EQ(1, readable(fd, 0));
+	ack(fd);
+	ASSERT_EQ(0, readable(fd, 0));
+}
+
+static int shared_fd;
+static volatile int stop_acking;
+
+static void *ack_loop(void *arg)
+{
+	(void)arg;
+	while (!stop_acking)
+		ack(shared_fd);
+	return NULL;
+}
+
+/*
+ * Threads sharing a file ACK at once while one of them notifies. Only it
+ * notifies, so right after its own ACK the file must not be readable: if it
+ * is, the other thread's older ACK landed after ours and moved the
+ * acknowledged value back.
+ */
+TEST(ack_never_moves_backwards_between_threads)
+{
+	int other = sr_open(O_RDWR), i, backwards = 0;
+	struct timespec start, now;
+	pthread_t t;
+
+	shared_fd = sr_open(O_RDWR);
+	ASSERT_EQ(0, pthread_create(&t, NULL, ack_loop, NULL));
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (i = 0;; i++) {
+		notify(other);
+		ack(shared_fd);
+		backwards += readable(shared_fd, 0);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= 3)
+			break;
+	}
+	stop_acking = 1;
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	printf("# %d rounds, %d with the acknowledged value moved back\n", i + 1, backwards);
+	ASSERT_EQ(0, backwards);
+}
+
 #define WAITERS 8
 
 TEST(many_waiters_all_woken)

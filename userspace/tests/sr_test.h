@@ -158,6 +158,54 @@ static inline long long sr_counter(const char *name)
 	return sr_sysfs(SR_SYSFS, name);
 }
 
+/* A /proc/meminfo field in KiB ("MemFree: %lld kB"), after dropping caches. */
+static inline long long sr_meminfo_kib(const char *format)
+{
+	char line[128];
+	long long kib = -1;
+	int dc = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	FILE *f;
+
+	if (dc >= 0) {
+		ASSERT_EQ(2, write(dc, "3\n", 2));
+		close(dc);
+	}
+	f = fopen("/proc/meminfo", "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, format, &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	ASSERT_TRUE(kib >= 0);
+	return kib;
+}
+
+/* The kernel log from now on: sr_kmsg_has() reads what came since. */
+static inline int sr_kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0 || lseek(fd, 0, SEEK_END) < 0)
+		TAP_FAIL("/dev/kmsg: %s", tap_errname(errno));
+	return fd;
+}
+
+/* Whether a kernel log record since sr_kmsg_open() contains @text. */
+static inline bool sr_kmsg_has(int fd, const char *text)
+{
+	char rec[1024];
+	bool found = false;
+	ssize_t n;
+
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		rec[n > 0 ? n : 0] = 0;
+		found = found || strstr(rec, text);
+	}
+	if (!found)
+		printf("# no kernel log line with '%s'\n", text);
+	return found;
+}
+
 /* "remap", "pages" or "fault": how the loaded module maps. */
 static inline const char *sr_map_mode(void)
 {

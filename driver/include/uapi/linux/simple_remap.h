@@ -53,7 +53,11 @@ struct simple_remap_info {
 
 #define SIMPLE_REMAP_IOC_GET_INFO \
 	_IOR(SIMPLE_REMAP_IOC_MAGIC, 0x00, struct simple_remap_info)
-/* Advance the counter, wake every waiter; (out) the new counter. ABI 2. */
+/*
+ * Advance the counter, wake every waiter; (out) the new counter. ABI 2.
+ * Needs a file open for writing (EBADF otherwise). A failed call (EFAULT)
+ * has advanced nothing and woken no one; a failed ACK acknowledged nothing.
+ */
 #define SIMPLE_REMAP_IOC_NOTIFY _IOR(SIMPLE_REMAP_IOC_MAGIC, 0x01, __u64)
 /* (out) the counter, which this open file now has acknowledged. ABI 2. */
 #define SIMPLE_REMAP_IOC_ACK _IOR(SIMPLE_REMAP_IOC_MAGIC, 0x02, __u64)
