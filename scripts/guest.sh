@@ -5,11 +5,14 @@ set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# Harness positive controls: guest mode, the verdict it must get, what that shows.
+# Harness positive controls: guest mode, the verdict it must get, what that
+# shows and, optionally, the module parameters (ARGS) to boot it with.
 CONTROLS=(
 	"control-timeout:TIMEOUT:a guest that never finishes"
 	"control-panic:CRASH:a kernel panic"
 	"control-fail:FAIL:a failing test"
+	"control-status:FAIL:a failing guest status with no failing TAP line"
+	"run:FAIL:a module that cannot load:size=0"
 	"control-warn:KERNEL-WARNING:a kernel warning and new taint"
 	"control-pass:PASS:a passing run"
 )
@@ -26,7 +29,8 @@ usage() {
 usage: ${0##*/} run|check|check-harness|shell|check-debug|stress|bench
   run            load the module, run the demo (processes sharing the buffer)
   check          the TAP test suite, then the harness's positive controls
-  check-harness  only the positive controls (timeout, panic, fail, warn, pass)
+  check-harness  only the positive controls (timeout, panic, fail, status, a
+                 module that cannot load, warn, pass)
   shell          a shell on the console with the module loaded
   check-debug    check on a KASAN/lockdep/kmemleak kernel built from linux-source-6.1
   stress, bench  the stress run (stress-ng, trinity) and the benchmarks
@@ -133,15 +137,15 @@ boot() {
 # Every verdict the harness can give, made to happen on purpose: each is a
 # TAP line, counted with the suite's.
 check_harness() {
-	local entry mode expect what verdict timeout start
+	local entry mode expect what args verdict timeout start
 	local -a controls=("${CONTROLS[@]}")
 	[ "$KVER" != debug ] || controls=("${DEBUG_CONTROLS[@]}")
 	for entry in "${controls[@]}"; do
-		IFS=: read -r mode expect what <<<"$entry"
+		IFS=: read -r mode expect what args <<<"$entry"
 		timeout=${TIMEOUT:-300}
 		[ "$mode" != control-timeout ] || timeout=$CONTROL_TIMEOUT
 		start=$(date +%s)
-		TIMEOUT=$timeout boot "$mode" "$RUN/$mode" >"$RUN/$mode.out" 2>&1 || true
+		ARGS=$args TIMEOUT=$timeout boot "$mode" "$RUN/$mode" >"$RUN/$mode.out" 2>&1 || true
 		verdict=$(cat "$RUN/$mode/verdict" 2>/dev/null || echo none)
 		if [ "$verdict" = "$expect" ]; then
 			echo "ok - harness detects $what ($mode: $verdict in $(($(date +%s) - start))s)"

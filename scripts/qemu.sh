@@ -91,18 +91,20 @@ kernel_findings() {
 # judge RUNDIR QEMU_STATUS: the verdict into RUNDIR/verdict, the counts into
 # RUNDIR/counts ('passed failed skipped': an 'ok ... # SKIP' is skipped, not
 # passed), kernel findings into RUNDIR/kernel-findings; print them. A program
-# that failed without a 'not ok' of its own counts as one failure.
+# that failed without a 'not ok' of its own counts as one failure, and so does
+# a non-zero guest status (SR-DONE rc=) when nothing else failed.
 judge() {
 	local run=$1 qrc=$2 res="$1/results.txt" verdict passed failed skipped
 	tr -d '\r' <"$run/results.log" >"$res"
 	sed -n '/^SR-DMESG-BEGIN/,/^SR-DMESG-END/p' "$res" >"$run/dmesg.log"
 	sed '/^SR-DMESG-BEGIN/,/^SR-DMESG-END/d' "$res" |
-		grep -E '^(TAP version |[0-9]+\.\.[0-9]+|ok |ok$|not ok|SR-PROG )' >"$run/tap.log" || true
+		grep -E '^(TAP version |[0-9]+\.\.[0-9]+|ok |ok$|not ok|SR-PROG |SR-DONE )' >"$run/tap.log" || true
 	passed=$(grep -E '^ok( |$)' "$run/tap.log" | grep -vci '# skip' || true)
 	skipped=$(grep -E '^ok( |$)' "$run/tap.log" | grep -ci '# skip' || true)
 	failed=$(awk '/^not ok/ { n++; all++ }
 		/^SR-PROG .* rc=[1-9]/ { if (!n) all++ }
 		/^SR-PROG / { n = 0 }
+		/^SR-DONE rc=[1-9]/ { if (!all) all++ }
 		END { print all + 0 }' "$run/tap.log")
 	kernel_findings "$run" "$res" >"$run/kernel-findings"
 
@@ -138,7 +140,7 @@ report() {
 			tail -n 20 "$run/console.log"
 		fi
 		;;
-	FAIL) grep -E '^not ok|^SR-PROG .* rc=[1-9]' "$run/tap.log" || true ;;
+	FAIL) grep -E '^not ok|^SR-PROG .* rc=[1-9]|^SR-DONE rc=[1-9]' "$run/tap.log" || true ;;
 	esac
 	if [ -s "$run/kernel-findings" ]; then
 		echo "kernel log findings:"
