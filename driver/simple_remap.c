@@ -745,56 +745,27 @@ static struct simple_remap_dev simple_remap = {
  * user who may not open the node has no business watching that. Who may
  * open it reads its mappings and counter through GET_INFO.
  */
-struct simple_remap_counter_attr {
-	struct device_attribute attr;
-	atomic_long_t *counter;
-};
+/* A root-only attribute named @_name showing @_val, a number. */
+#define SIMPLE_REMAP_ATTR(_name, _val)                                        \
+	static ssize_t simple_remap_##_name##_show(                           \
+		struct device *dev, struct device_attribute *attr, char *buf) \
+	{                                                                     \
+		return sysfs_emit(buf, "%ld\n", (long)(_val));                \
+	}                                                                     \
+	static struct device_attribute simple_remap_attr_##_name =            \
+		__ATTR(_name, 0400, simple_remap_##_name##_show, NULL)
 
-static ssize_t simple_remap_counter_show(struct device *dev,
-					 struct device_attribute *attr,
-					 char *buf)
-{
-	struct simple_remap_counter_attr *ca =
-		container_of(attr, struct simple_remap_counter_attr, attr);
-
-	return sysfs_emit(buf, "%ld\n", atomic_long_read(ca->counter));
-}
-
-static struct simple_remap_counter_attr simple_remap_attr_mappings = {
-	__ATTR(mappings, 0400, simple_remap_counter_show, NULL),
-	&simple_remap.mappings,
-};
-
-static struct simple_remap_counter_attr simple_remap_attr_mmap_calls = {
-	__ATTR(mmap_calls, 0400, simple_remap_counter_show, NULL),
-	&simple_remap.mmap_calls,
-};
-
-static struct simple_remap_counter_attr simple_remap_attr_bytes_read = {
-	__ATTR(bytes_read, 0400, simple_remap_counter_show, NULL),
-	&simple_remap.bytes_read,
-};
-
-static struct simple_remap_counter_attr simple_remap_attr_bytes_written = {
-	__ATTR(bytes_written, 0400, simple_remap_counter_show, NULL),
-	&simple_remap.bytes_written,
-};
-
-static ssize_t simple_remap_nr_chunks_show(struct device *dev,
-					   struct device_attribute *attr,
-					   char *buf)
-{
-	return sysfs_emit(buf, "%u\n", simple_remap.nr_chunks);
-}
-
-static struct device_attribute simple_remap_attr_nr_chunks =
-	__ATTR(nr_chunks, 0400, simple_remap_nr_chunks_show, NULL);
+SIMPLE_REMAP_ATTR(mappings, atomic_long_read(&simple_remap.mappings));
+SIMPLE_REMAP_ATTR(mmap_calls, atomic_long_read(&simple_remap.mmap_calls));
+SIMPLE_REMAP_ATTR(bytes_read, atomic_long_read(&simple_remap.bytes_read));
+SIMPLE_REMAP_ATTR(bytes_written, atomic_long_read(&simple_remap.bytes_written));
+SIMPLE_REMAP_ATTR(nr_chunks, simple_remap.nr_chunks);
 
 static struct attribute *simple_remap_attrs[] = {
-	&simple_remap_attr_mappings.attr.attr,
-	&simple_remap_attr_mmap_calls.attr.attr,
-	&simple_remap_attr_bytes_read.attr.attr,
-	&simple_remap_attr_bytes_written.attr.attr,
+	&simple_remap_attr_mappings.attr,
+	&simple_remap_attr_mmap_calls.attr,
+	&simple_remap_attr_bytes_read.attr,
+	&simple_remap_attr_bytes_written.attr,
 	&simple_remap_attr_nr_chunks.attr,
 	NULL,
 };
