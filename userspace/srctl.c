@@ -20,37 +20,29 @@
 static const char *prog = "srctl";
 static const char *dev_path = SIMPLE_REMAP_DEFAULT_PATH;
 
-/* Options shared by the subcommands; each says which it takes. */
+/* The options and arguments a command took; each says which it takes. */
 struct srctl_opts {
 	uint64_t offset;
 	uint64_t length;	/* 0: to the end (dump: 256) */
 	bool has_length;
 	const char *pattern;
 	int timeout_ms;
+	char **args;		/* the arguments after the options */
+	int nr_args;
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: %s [-d DEVICE] COMMAND [OPTIONS] [ARGS]\n"
-		"\n"
-		"Reads and writes the simple_remap buffer through its mapping.\n"
-		"\n"
-		"commands:\n"
-		"  info                             size, page size, mappings, ABI, chunks, counter\n"
-		"  write [-o OFF] [DATA|-]          write DATA (or stdin) at OFF\n"
-		"  read  [-o OFF] [-l LEN]          copy LEN bytes at OFF to stdout (default: to the end)\n"
-		"  dump  [-o OFF] [-l LEN]          hex dump (default 256 bytes)\n"
-		"  fill  [-o OFF] [-l LEN] [-p PAT] fill with a pattern (default: to the end)\n"
-		"  verify [-o OFF] [-l LEN] [-p PAT] check a pattern; exit 1 at the first mismatch\n"
-		"  notify                           wake every process waiting on the device\n"
-		"  wait  [-t MS]                    wait for a notification (default: forever)\n"
-		"\n"
-		"PAT: zero, a byte (0xa5), or offset (each 8-byte word holds its offset;\n"
-		"the default, which catches misplaced pages). Numbers take 0x and K/M/G.\n"
-		"DEVICE defaults to %s.\n",
-		prog, SIMPLE_REMAP_DEFAULT_PATH);
-}
+/*
+ * A command: @fn gets its own argv, argv[0] being its name, and parses its
+ * options with parse_opts(); @usage and @help make its line in usage().
+ */
+struct srctl_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;
+	const char *help;
+};
+
+static const struct srctl_cmd *cmd;	/* the one running */
 
 static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
 {
@@ -64,9 +56,19 @@ static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt,
 	exit(1);
 }
 
-static void __attribute__((noreturn)) usage_error(const char *what)
+/* Exit 2, touching nothing; in a command, with that command's usage line. */
+static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
 {
-	fprintf(stderr, "%s: %s (see '%s --help')\n", prog, what, prog);
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (cmd)
+		fprintf(stderr, "\nusage: %s %s\n", prog, cmd->usage);
+	else
+		fprintf(stderr, " (see '%s --help')\n", prog);
 	exit(2);
 }
 
@@ -89,6 +91,77 @@ static uint64_t parse_size(const char *what, const char *s)
 	if (errno || *end || end == s || (v << shift) >> shift != v)
 		die("%s '%s' is not a size", what, s);
 	return v << shift;
+}
+
+/* An option that getopt refused: -x, or the whole word for a --long one. */
+static const char *bad_option(char **argv, int at)
+{
+	static char buf[3];
+
+	if (optopt) {
+		snprintf(buf, sizeof(buf), "-%c", optopt);
+		return buf;
+	}
+	return argv[at];
+}
+
+/*
+ * A command's options, among @optstring's only, into @o, then its
+ * arguments: none, or at most one @arg ("one DATA argument"). Anything
+ * else is a usage error, before the device is opened.
+ */
+static void parse_opts(int argc, char **argv, const char *optstring, const char *arg,
+		       struct srctl_opts *o)
+{
+	static const struct option no_long[] = { {} };
+	const char *name = argv[0], *extra, *hint;
+	char spec[16];
+	uint64_t t;
+	int opt, at;
+
+	*o = (struct srctl_opts){ .timeout_ms = -1 };
+	/* '+': options end at the first argument; ':': a missing value shows. */
+	snprintf(spec, sizeof(spec), "+:%s", optstring);
+	opterr = 0;
+	optind = 0;	/* start afresh (glibc, musl), with this spec's '+' */
+	/* @at: the word getopt reads, to name a bad --long option. */
+	for (at = 1; (opt = getopt_long(argc, argv, spec, no_long, NULL)) != -1; at = optind) {
+		switch (opt) {
+		case 'o':
+			o->offset = parse_size("offset", optarg);
+			break;
+		case 'l':
+			o->length = parse_size("length", optarg);
+			o->has_length = true;
+			if (!o->length)
+				usage_error("%s: length must be at least 1", name);
+			break;
+		case 'p':
+			o->pattern = optarg;
+			break;
+		case 't':
+			t = parse_size("timeout", optarg);
+			if (t > 0x7fffffff)
+				usage_error("%s: timeout too large", name);
+			o->timeout_ms = (int)t;
+			break;
+		case ':':
+			usage_error("%s: option '-%c' needs a value", name, optopt);
+		default:
+			if (!*optstring)
+				usage_error("%s takes no options", name);
+			usage_error("%s: unknown option '%s'", name, bad_option(argv, at));
+		}
+	}
+	o->args = argv + optind;
+	o->nr_args = argc - optind;
+	if (o->nr_args <= (arg ? 1 : 0))
+		return;
+	extra = o->args[arg ? 1 : 0];
+	hint = extra[0] == '-' && extra[1] ? "; options come before arguments" : "";
+	if (!arg)
+		usage_error("%s takes no arguments ('%s' given%s)", name, extra, hint);
+	usage_error("%s takes %s ('%s' is one too many%s)", name, arg, extra, hint);
 }
 
 static void open_dev(struct simple_remap *sr, int flags)
@@ -149,11 +222,12 @@ static void window_unmap(struct window *w)
 	simple_remap_close(&w->sr);
 }
 
-static int cmd_info(struct srctl_opts *o)
+static int cmd_info(int argc, char **argv)
 {
 	struct simple_remap sr;
+	struct srctl_opts o;
 
-	(void)o;
+	parse_opts(argc, argv, "", NULL, &o);
 	open_dev(&sr, O_RDONLY);
 	printf("device:      %s\n", dev_path);
 	printf("size:        %llu\n", (unsigned long long)sr.info.size);
@@ -189,32 +263,38 @@ static unsigned char *read_stdin(uint64_t *len)
 	return buf;
 }
 
-static int cmd_write(struct srctl_opts *o, const char *data)
+static int cmd_write(int argc, char **argv)
 {
+	struct srctl_opts o;
+	const char *data;
 	struct window w;
 	unsigned char *src;
 	uint64_t len;
 
+	parse_opts(argc, argv, "o:", "one DATA argument", &o);
+	data = o.nr_args ? o.args[0] : NULL;
 	if (!data || !strcmp(data, "-"))
 		src = read_stdin(&len);
 	else
 		src = (unsigned char *)strdup(data), len = strlen(data);
 	if (!len)
 		return 0;
-	window_map(&w, true, o->offset, len, false);
+	window_map(&w, true, o.offset, len, false);
 	memcpy(w.p, src, len);
 	free(src);
 	window_unmap(&w);
 	return 0;
 }
 
-static int cmd_read(struct srctl_opts *o)
+static int cmd_read(int argc, char **argv)
 {
+	struct srctl_opts o;
 	uint64_t done = 0;
 	struct window w;
 	ssize_t n;
 
-	window_map(&w, false, o->offset, o->length, false);
+	parse_opts(argc, argv, "o:l:", NULL, &o);
+	window_map(&w, false, o.offset, o.length, false);
 	while (done < w.len) {
 		n = write(1, w.p + done, w.len - done);
 		if (n < 0 && errno == EINTR)
@@ -227,18 +307,20 @@ static int cmd_read(struct srctl_opts *o)
 	return 0;
 }
 
-static int cmd_dump(struct srctl_opts *o)
+static int cmd_dump(int argc, char **argv)
 {
+	struct srctl_opts o;
 	struct window w;
 	unsigned char *p;
 	uint64_t len, i, j;
 
+	parse_opts(argc, argv, "o:l:", NULL, &o);
 	/* 256 bytes, or what is left, unless told. */
-	window_map(&w, false, o->offset, o->has_length ? o->length : 256, !o->has_length);
+	window_map(&w, false, o.offset, o.has_length ? o.length : 256, !o.has_length);
 	p = w.p;
 	len = w.len;
 	for (i = 0; i < len; i += 16) {
-		printf("%08" PRIx64 "  ", o->offset + i);
+		printf("%08" PRIx64 "  ", o.offset + i);
 		for (j = 0; j < 16; j++) {
 			if (i + j < len)
 				printf("%02x ", p[i + j]);
@@ -279,76 +361,135 @@ static int parse_pattern(const char *s)
 	return (int)v;
 }
 
-static int cmd_fill_verify(struct srctl_opts *o, bool verify)
+static int fill_or_verify(int argc, char **argv, bool verify)
 {
-	int pat = parse_pattern(o->pattern);
+	struct srctl_opts o;
 	struct window w;
 	unsigned char *p;
 	uint64_t i;
+	int pat;
 
-	window_map(&w, !verify, o->offset, o->length, false);
+	parse_opts(argc, argv, "o:l:p:", NULL, &o);
+	pat = parse_pattern(o.pattern);
+	window_map(&w, !verify, o.offset, o.length, false);
 	p = w.p;
 	for (i = 0; i < w.len; i++) {
-		unsigned char want = pattern_byte(pat, o->offset + i);
+		unsigned char want = pattern_byte(pat, o.offset + i);
 
 		if (!verify)
 			p[i] = want;
 		else if (p[i] != want)
 			die("mismatch at offset %" PRIu64 ": expected 0x%02x, found 0x%02x",
-			    o->offset + i, want, p[i]);
+			    o.offset + i, want, p[i]);
 	}
 	if (verify)
-		printf("verified %" PRIu64 " bytes at offset %" PRIu64 "\n", w.len, o->offset);
+		printf("verified %" PRIu64 " bytes at offset %" PRIu64 "\n", w.len, o.offset);
 	window_unmap(&w);
 	return 0;
 }
 
-static int cmd_notify(struct srctl_opts *o)
+static int cmd_fill(int argc, char **argv)
 {
+	return fill_or_verify(argc, argv, false);
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+	return fill_or_verify(argc, argv, true);
+}
+
+/*
+ * Send a notification, or wait for one and acknowledge it; either way print
+ * the counter. A new file starts acknowledged: wait sees the next one.
+ */
+static int notify_or_wait(int argc, char **argv, bool wait)
+{
+	struct srctl_opts o;
 	struct simple_remap sr;
 	uint64_t seq;
 	int ret;
 
-	(void)o;
-	/* Waking every waiter takes write access, as write() does. */
-	open_dev(&sr, O_RDWR);
-	ret = simple_remap_notify(&sr, &seq);
+	parse_opts(argc, argv, wait ? "t:" : "", NULL, &o);
+	/* notify: waking every waiter takes write access, as write() does. */
+	open_dev(&sr, wait ? O_RDONLY : O_RDWR);
+	if (!wait) {
+		ret = simple_remap_notify(&sr, &seq);
+	} else {
+		ret = simple_remap_wait(&sr, o.timeout_ms);
+		if (ret == -ETIMEDOUT)
+			die("no notification within %d ms", o.timeout_ms);
+		if (!ret)
+			ret = simple_remap_ack(&sr, &seq);
+	}
 	if (ret)
-		die("notify: %s", strerror(-ret));
+		die("%s: %s", argv[0], strerror(-ret));
 	printf("%" PRIu64 "\n", seq);
 	simple_remap_close(&sr);
 	return 0;
 }
 
-/* A new file starts acknowledged: this waits for the next notification. */
-static int cmd_wait(struct srctl_opts *o)
+static int cmd_notify(int argc, char **argv)
 {
-	struct simple_remap sr;
-	uint64_t seq;
-	int ret;
+	return notify_or_wait(argc, argv, false);
+}
 
-	open_dev(&sr, O_RDONLY);
-	ret = simple_remap_wait(&sr, o->timeout_ms);
-	if (ret == -ETIMEDOUT)
-		die("no notification within %d ms", o->timeout_ms);
-	if (!ret)
-		ret = simple_remap_ack(&sr, &seq);
-	if (ret)
-		die("wait: %s", strerror(-ret));
-	printf("%" PRIu64 "\n", seq);
-	simple_remap_close(&sr);
-	return 0;
+static int cmd_wait(int argc, char **argv)
+{
+	return notify_or_wait(argc, argv, true);
+}
+
+static const struct srctl_cmd cmds[] = {
+	{ "info", cmd_info, "info",
+	  "size, page size, mappings, ABI, chunks, counter" },
+	{ "write", cmd_write, "write [-o OFF] [DATA|-]",
+	  "write DATA (or stdin) at OFF" },
+	{ "read", cmd_read, "read [-o OFF] [-l LEN]",
+	  "copy LEN bytes at OFF to stdout (default: to the end)" },
+	{ "dump", cmd_dump, "dump [-o OFF] [-l LEN]",
+	  "hex dump (default 256 bytes)" },
+	{ "fill", cmd_fill, "fill [-o OFF] [-l LEN] [-p PAT]",
+	  "fill with a pattern (default: to the end)" },
+	{ "verify", cmd_verify, "verify [-o OFF] [-l LEN] [-p PAT]",
+	  "check a pattern; exit 1 at the first mismatch" },
+	{ "notify", cmd_notify, "notify",
+	  "wake every process waiting on the device" },
+	{ "wait", cmd_wait, "wait [-t MS]",
+	  "wait for a notification (default: forever)" },
+	{}
+};
+
+static void usage(FILE *f)
+{
+	const struct srctl_cmd *c;
+
+	fprintf(f,
+		"usage: %s [-d DEVICE] COMMAND [OPTIONS] [ARGS]\n"
+		"\n"
+		"Reads and writes the simple_remap buffer through its mapping.\n"
+		"\n"
+		"commands:\n", prog);
+	for (c = cmds; c->name; c++)
+		fprintf(f, "  %-34s %s\n", c->usage, c->help);
+	fprintf(f,
+		"\n"
+		"PAT: zero, a byte (0xa5), or offset (each 8-byte word holds its offset;\n"
+		"the default, which catches misplaced pages). Numbers take 0x and K/M/G.\n"
+		"Options come before arguments. DEVICE defaults to %s.\n",
+		SIMPLE_REMAP_DEFAULT_PATH);
 }
 
 int main(int argc, char **argv)
 {
-	struct srctl_opts o = { .timeout_ms = -1 };
-	const char *cmd;
-	uint64_t t;
-	int opt;
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int opt, at;
 
-	/* Global options stop at the command, whose options follow it. */
-	while ((opt = getopt(argc, argv, "+d:h")) != -1) {
+	/* Global options stop at the command, which parses its own. */
+	opterr = 0;
+	for (at = 1; (opt = getopt_long(argc, argv, "+:d:h", longopts, NULL)) != -1;
+	     at = optind) {
 		switch (opt) {
 		case 'd':
 			dev_path = optarg;
@@ -356,65 +497,17 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			usage_error("option '-%c' needs a value", optopt);
 		default:
-			usage_error("bad option");
+			usage_error("unknown option '%s'", bad_option(argv, at));
 		}
-	}
-	if (optind < argc && !strcmp(argv[optind], "--help")) {
-		usage(stdout);
-		return 0;
 	}
 	if (optind >= argc)
 		usage_error("no command");
-	cmd = argv[optind];
-	argc -= optind;
-	argv += optind;
-	optind = 1;
-	while ((opt = getopt(argc, argv, "o:l:p:t:")) != -1) {
-		switch (opt) {
-		case 'o':
-			o.offset = parse_size("offset", optarg);
-			break;
-		case 'l':
-			o.length = parse_size("length", optarg);
-			o.has_length = true;
-			if (!o.length)
-				usage_error("length must be at least 1");
-			break;
-		case 'p':
-			o.pattern = optarg;
-			break;
-		case 't':
-			t = parse_size("timeout", optarg);
-			if (t > 0x7fffffff)
-				usage_error("timeout too large");
-			o.timeout_ms = (int)t;
-			break;
-		default:
-			usage_error("bad option");
-		}
-	}
-	if (!strcmp(cmd, "write")) {
-		if (argc - optind > 1)
-			usage_error("write takes one DATA argument");
-		return cmd_write(&o, optind < argc ? argv[optind] : NULL);
-	}
-	if (optind < argc)
-		usage_error("unexpected argument");
-	if (!strcmp(cmd, "info"))
-		return cmd_info(&o);
-	if (!strcmp(cmd, "read"))
-		return cmd_read(&o);
-	if (!strcmp(cmd, "dump"))
-		return cmd_dump(&o);
-	if (!strcmp(cmd, "fill"))
-		return cmd_fill_verify(&o, false);
-	if (!strcmp(cmd, "verify"))
-		return cmd_fill_verify(&o, true);
-	if (!strcmp(cmd, "notify"))
-		return cmd_notify(&o);
-	if (!strcmp(cmd, "wait"))
-		return cmd_wait(&o);
-	fprintf(stderr, "%s: unknown command '%s' (see '%s --help')\n", prog, cmd, prog);
-	return 2;
+	for (cmd = cmds; cmd->name; cmd++)
+		if (!strcmp(cmd->name, argv[optind]))
+			return cmd->fn(argc - optind, argv + optind);
+	cmd = NULL;
+	usage_error("unknown command '%s'", argv[optind]);
 }

@@ -29,7 +29,7 @@ static void slurp(const char *path, char *buf, size_t len)
 static struct srctl_run srctl(const char *in, const char *fmt, ...)
 {
 	static struct srctl_run r;
-	char args[256], cmd[512], io[3][64];
+	char args[256], cmd[512], io[3][64], diag[sizeof(r.err)], *line, *save;
 	va_list ap;
 	int fd, st, i;
 
@@ -52,8 +52,10 @@ static struct srctl_run srctl(const char *in, const char *fmt, ...)
 	slurp(io[2], r.err, sizeof(r.err));
 	for (i = 0; i < 3; i++)
 		unlink(io[i]);
-	if (r.err[0])
-		printf("# srctl %s: %s", args, r.err);
+	/* stderr as TAP diagnostics, each line behind a '#'. */
+	strcpy(diag, r.err);
+	for (line = strtok_r(diag, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		printf("# srctl %s: %s\n", args, line);
 	return r;
 }
 
@@ -221,11 +223,154 @@ TEST(missing_device_asks_whether_the_module_is_loaded)
 	ASSERT_HAS(r.err, "is the module loaded?");
 }
 
+/*
+ * A marker at both ends of the buffer and the notification counter: a
+ * refused command must change none of them.
+ */
+#define MARK "untouched marker"
+
+struct snapshot {
+	uint64_t seq;
+};
+
+/* The counter is read last: a write() advances it too. */
+static struct snapshot mark_buffer(void)
+{
+	struct snapshot s;
+	int fd;
+
+	put(0, MARK);
+	put(sr_size() - strlen(MARK), MARK);
+	fd = sr_open(O_RDONLY);
+	s.seq = sr_info(fd).seq;
+	close(fd);
+	return s;
+}
+
+static void assert_untouched(struct snapshot s)
+{
+	char buf[sizeof(MARK)] = "";
+	int fd = sr_open(O_RDONLY);
+
+	ASSERT_EQ(s.seq, sr_info(fd).seq);
+	close(fd);
+	get(0, buf, strlen(MARK));
+	ASSERT_EQ(0, strcmp(buf, MARK));
+	get(sr_size() - strlen(MARK), buf, strlen(MARK));
+	ASSERT_EQ(0, strcmp(buf, MARK));
+}
+
+/* "srctl ARGS" is a usage error: exit 2, @msg and @usage, nothing done. */
+static void assert_usage_error(const char *args, const char *msg, const char *usage)
+{
+	struct snapshot s = mark_buffer();
+	struct srctl_run r = srctl(NULL, "%s", args);
+
+	if (r.status != 2)
+		printf("# srctl %s: exit %d\n", args, r.status);
+	ASSERT_EQ(2, r.status);
+	ASSERT_HAS(r.err, msg);
+	if (usage)
+		ASSERT_HAS(r.err, usage);
+	ASSERT_EQ(0, r.out[0]);
+	assert_untouched(s);
+}
+
+TEST(info_with_an_option_is_a_usage_error)
+{
+	assert_usage_error("info -p x", "srctl: info takes no options\n",
+			   "usage: srctl info\n");
+}
+
+/* Every command, given an option that another command takes. */
+TEST(each_command_refuses_an_option_it_does_not_take)
+{
+	static const char *const cases[][3] = {
+		{ "info -o 0", "srctl: info takes no options\n", "usage: srctl info\n" },
+		{ "write -l 3 abc", "srctl: write: unknown option '-l'\n",
+		  "usage: srctl write [-o OFF] [DATA|-]\n" },
+		{ "read -p zero", "srctl: read: unknown option '-p'\n",
+		  "usage: srctl read [-o OFF] [-l LEN]\n" },
+		{ "dump -t 5", "srctl: dump: unknown option '-t'\n",
+		  "usage: srctl dump [-o OFF] [-l LEN]\n" },
+		{ "fill -t 5", "srctl: fill: unknown option '-t'\n",
+		  "usage: srctl fill [-o OFF] [-l LEN] [-p PAT]\n" },
+		{ "verify -t 5", "srctl: verify: unknown option '-t'\n",
+		  "usage: srctl verify [-o OFF] [-l LEN] [-p PAT]\n" },
+		{ "notify -t 5", "srctl: notify takes no options\n", "usage: srctl notify\n" },
+		{ "wait -o 0 -t 100", "srctl: wait: unknown option '-o'\n",
+		  "usage: srctl wait [-t MS]\n" },
+		{ "fill --length=4", "srctl: fill: unknown option '--length=4'\n", NULL },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		assert_usage_error(cases[i][0], cases[i][1], cases[i][2]);
+}
+
+TEST(an_option_without_its_value_is_a_usage_error)
+{
+	assert_usage_error("read -o", "srctl: read: option '-o' needs a value\n",
+			   "usage: srctl read [-o OFF] [-l LEN]\n");
+	assert_usage_error("wait -t", "srctl: wait: option '-t' needs a value\n",
+			   "usage: srctl wait [-t MS]\n");
+}
+
+TEST(extra_arguments_are_usage_errors)
+{
+	assert_usage_error("info now", "srctl: info takes no arguments ('now' given)\n",
+			   "usage: srctl info\n");
+	assert_usage_error("notify all", "srctl: notify takes no arguments ('all' given)\n",
+			   "usage: srctl notify\n");
+	assert_usage_error("wait 100", "srctl: wait takes no arguments ('100' given)\n",
+			   "usage: srctl wait [-t MS]\n");
+	assert_usage_error("fill -l 4 zero", "srctl: fill takes no arguments ('zero' given)\n",
+			   NULL);
+	assert_usage_error("write -o 0 a b",
+			   "srctl: write takes one DATA argument ('b' is one too many)\n",
+			   "usage: srctl write [-o OFF] [DATA|-]\n");
+}
+
+/* Options come first; one after an argument is not taken for data. */
+TEST(an_option_after_an_argument_is_a_usage_error)
+{
+	assert_usage_error("write abc -o 4",
+			   "srctl: write takes one DATA argument ('-o' is one too many;"
+			   " options come before arguments)\n", NULL);
+	assert_usage_error("read more -l 4",
+			   "srctl: read takes no arguments ('more' given)\n", NULL);
+}
+
+TEST(an_unknown_global_option_is_a_usage_error)
+{
+	assert_usage_error("-x info", "srctl: unknown option '-x' (see 'srctl --help')\n", NULL);
+	assert_usage_error("-d", "srctl: option '-d' needs a value (see 'srctl --help')\n", NULL);
+}
+
+TEST(help_lists_every_command)
+{
+	static const char *const lines[] = {
+		"  info ", "  write [-o OFF] [DATA|-] ", "  read [-o OFF] [-l LEN] ",
+		"  dump [-o OFF] [-l LEN] ", "  fill [-o OFF] [-l LEN] [-p PAT] ",
+		"  verify [-o OFF] [-l LEN] [-p PAT] ", "  notify ", "  wait [-t MS] ",
+	};
+	struct srctl_run r = srctl(NULL, "--help");
+	size_t i;
+
+	ASSERT_EQ(0, r.status);
+	ASSERT_EQ(0, r.err[0]);
+	ASSERT_HAS(r.out, "usage: srctl [-d DEVICE] COMMAND [OPTIONS] [ARGS]\n");
+	for (i = 0; i < ARRAY_SIZE(lines); i++)
+		ASSERT_HAS(r.out, lines[i]);
+}
+
 TEST(wait_times_out_then_sees_a_notification)
 {
 	struct srctl_run r = srctl(NULL, "wait -t 100");
+	int fd = sr_open(O_RDONLY), status, i;
+	uint64_t seq = sr_info(fd).seq;
 	pid_t pid, done = 0;
-	int status, i;
+	char line[32];
 
 	ASSERT_EQ(1, r.status);
 	ASSERT_HAS(r.err, "no notification within 100 ms");
@@ -238,9 +383,15 @@ TEST(wait_times_out_then_sees_a_notification)
 		_exit(srctl(NULL, "wait -t 20000").status);
 	for (i = 0; i < 50 && !done; i++) {
 		usleep(200 * 1000);
-		ASSERT_EQ(0, srctl(NULL, "notify").status);
+		/* Each prints the counter it advanced to. */
+		r = srctl(NULL, "notify");
+		ASSERT_EQ(0, r.status);
+		snprintf(line, sizeof(line), "%" PRIu64 "\n", seq + i + 1);
+		ASSERT_EQ(0, strcmp(r.out, line));
 		done = waitpid(pid, &status, WNOHANG);
 	}
+	ASSERT_EQ(seq + i, sr_info(fd).seq);
+	close(fd);
 	ASSERT_EQ(pid, done);
 	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
