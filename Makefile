@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# simple_remap: the module (through Kbuild), the user-space library, tool and
+# simple_remap: the module (driver/, through driver/Kbuild), the user-space library, tool and
 # tests (userspace/), and the QEMU targets that load and test the module
 # in a guest (scripts/).
 #
-#   make                  module + user space, against $(KDIR)
+#   make                  module (driver/simple_remap.ko) + user space, against $(KDIR)
 #   make run              boot a guest, load the module, show two processes sharing it
 #   make check            the whole test suite in a guest (KVER=6.1, 6.12 or 7.3)
 #   make check-all        make check on all three
@@ -14,7 +14,7 @@
 #   make bench            ratios against anonymous memory, memfd, pipe, futex; plots
 #   make lint             checkpatch, sparse, W=1, clang-format, shellcheck
 #   make install          srctl, library, headers, man page, pkg-config, udev rule
-#   make dkms-install     the module through DKMS (DKMS_KREL=<kernel>), dkms-remove
+#   make deb              Debian packages: simple-remap-dkms, simple-remap-tools
 
 # The running kernel's headers when installed, else the newest installed.
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
@@ -25,13 +25,13 @@ all: module userspace
 
 module:
 	@test -n "$(KDIR)" || { echo "make: no kernel headers: install linux-headers-$$(uname -r) or pass KDIR=" >&2; exit 1; }
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/driver modules
 
 userspace:
 	$(MAKE) -C userspace
 
 clean-module:
-	@test -z "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	@test -z "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR)/driver clean
 
 clean: clean-module
 	$(MAKE) -C userspace clean
@@ -54,24 +54,9 @@ install: userspace
 	$(MAKE) -C userspace install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 	install -D -m 0644 driver/60-simple-remap.rules $(DESTDIR)$(UDEVDIR)/60-simple-remap.rules
 
-# DKMS: the module's sources under /usr/src, built for kernel DKMS_KREL
-# (default: the running one) and again for every kernel installed later.
-DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
-DKMS_SRC := $(DESTDIR)/usr/src/simple_remap-$(DKMS_VERSION)
-DKMS_KREL ?= $(shell uname -r)
+# The Debian packages simple-remap-dkms (DKMS builds the module for every
+# kernel with headers) and simple-remap-tools, into ~/.cache/simple_remap/deb.
+deb:
+	scripts/deb.sh
 
-dkms-install:
-	rm -rf $(DKMS_SRC)
-	install -D -m 0644 -t $(DKMS_SRC) Kbuild Makefile dkms.conf
-	install -D -m 0644 -t $(DKMS_SRC)/driver driver/*.c driver/*.h
-	install -D -m 0644 -t $(DKMS_SRC)/driver/include/uapi/linux driver/include/uapi/linux/simple_remap.h
-	-dkms remove simple_remap/$(DKMS_VERSION) --all 2>/dev/null
-	dkms add simple_remap/$(DKMS_VERSION)
-	dkms install simple_remap/$(DKMS_VERSION) -k $(DKMS_KREL)
-
-dkms-remove:
-	dkms remove simple_remap/$(DKMS_VERSION) --all
-	rm -rf $(DKMS_SRC)
-
-.PHONY: dkms-install dkms-remove
-.PHONY: all module userspace clean-module clean run check check-debug check-all stress bench shell check-harness lint install
+.PHONY: all module userspace clean-module clean run check check-debug check-all stress bench shell check-harness lint install deb

@@ -35,8 +35,9 @@ usage: ${0##*/} run|check|check-harness|shell|check-debug|stress|bench
   check-debug    check on a KASAN/lockdep/kmemleak kernel built from linux-source-6.1
   stress, bench  the stress run (stress-ng, trinity) and the benchmarks
 Environment: KVER=6.1|6.12|7.3 (6.1), ARGS="size=64M ..." module parameters for
-run and shell, ACCEL=kvm to opt in to KVM (default TCG), MEM, SMP, TIMEOUT,
-MAP_MODES, STRESS_SECONDS, KERNEL_ARGS (see scripts/qemu.sh -h), SIMPLE_REMAP_CACHE,
+run and shell, KO=/path/simple_remap.ko a module built for KVER's kernel (DKMS's)
+to boot instead of building driver/, ACCEL=kvm to opt in to KVM (default TCG),
+MEM, SMP, TIMEOUT, MAP_MODES, STRESS_SECONDS, KERNEL_ARGS (see scripts/qemu.sh -h), SIMPLE_REMAP_CACHE,
 KEEP_RUNS (30: older run logs in \$CACHE/runs are removed).
 USAGE
 	exit 2
@@ -62,23 +63,34 @@ fetch_kernel() {
 build_module_in_chroot() {
 	local dir rc=0
 	dir=$(mktemp -d "$CHROOT/build.XXXXXX")
-	cp -r "$REPO/Kbuild" "$REPO/driver" "$dir/"
+	cp -r "$REPO/driver/." "$dir/"
 	mount -t proc proc "$CHROOT/proc"
 	chroot "$CHROOT" make -s -C "$KDIR" M="/${dir##*/}" modules || rc=$?
 	umount "$CHROOT/proc"
-	[ "$rc" -ne 0 ] || cp "$dir/simple_remap.ko" "$REPO/simple_remap.ko"
+	[ "$rc" -ne 0 ] || cp "$dir/simple_remap.ko" "$REPO/driver/simple_remap.ko"
 	rm -rf "$dir"
 	return "$rc"
 }
 
+# KO=: a module built elsewhere (DKMS's), booted as it is, for this kernel only.
+prebuilt_module() {
+	local vermagic
+	[ "$KVER" != debug ] || die "KO= is for the stock kernels: check-debug builds its own"
+	[ -f "$KO" ] || die "KO=$KO: no such file"
+	vermagic=$(modinfo -F vermagic "$KO") || die "KO=$KO: not a module"
+	[ "${vermagic%% *}" = "$KREL" ] || die "KO=$KO is for ${vermagic%% *}, the guest runs $KREL"
+	echo "module: $KO (prebuilt for $KREL)" >&2
+}
+
 build_module() {
+	[ -z "${KO:-}" ] || { prebuilt_module; return; }
 	make -C "$REPO" --no-print-directory -s clean-module
 	if [ -n "$CHROOT" ]; then
 		build_module_in_chroot
 	else
 		make -C "$REPO" --no-print-directory -s module KDIR="$KDIR"
 	fi
-	[ -f "$REPO/simple_remap.ko" ] || die "the module build made no simple_remap.ko"
+	[ -f "$REPO/driver/simple_remap.ko" ] || die "the module build made no driver/simple_remap.ko"
 	[ "$KVER" != debug ] || build_buggy
 }
 
@@ -93,13 +105,13 @@ build_buggy() {
 	mkdir -p "$RUN/buggy"
 	cp -r "$REPO/Kbuild" "$REPO/driver" "$RUN/buggy/"
 	make -C "$KDIR" -s M="$RUN/buggy" SIMPLE_REMAP_BUGGY=y modules
-	BUGGY_KO="$RUN/buggy/simple_remap.ko"
+	BUGGY_KO="$RUN/buggy/driver/simple_remap.ko"
 }
 
 # Executables in userspace/build/{bin,tests}, whatever is there yet.
 make_initramfs() {
 	local f
-	local -a args=(-o "$INITRAMFS" -k "$REPO/simple_remap.ko" -b "$REPO/scripts/guest/demo.sh")
+	local -a args=(-o "$INITRAMFS" -k "${KO:-$REPO/driver/simple_remap.ko}" -b "$REPO/scripts/guest/demo.sh")
 	[ -z "${BUGGY_KO:-}" ] || args+=(-b "$BUGGY_KO")
 	for f in "$REPO"/userspace/build/bin/*; do
 		[ -f "$f" ] && [ -x "$f" ] && args+=(-b "$f")
