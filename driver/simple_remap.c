@@ -913,4 +913,4 @@ module_exit(simple_remap_exit);
 MODULE_DESCRIPTION("A zeroed kernel buffer shared with user space by mmap()");
 MODULE_AUTHOR("The simple_remap developers");
 MODULE_LICENSE("GPL");
-MODULE_VERSION("0.1");
+MODULE_VERSION(SIMPLE_REMAP_VERSION);

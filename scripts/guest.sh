@@ -63,7 +63,7 @@ fetch_kernel() {
 build_module_in_chroot() {
 	local dir rc=0
 	dir=$(mktemp -d "$CHROOT/build.XXXXXX")
-	cp -r "$REPO/driver/." "$dir/"
+	cp -r "$REPO/driver/." "$REPO/dkms.conf" "$dir/"
 	mount -t proc proc "$CHROOT/proc"
 	chroot "$CHROOT" make -s -C "$KDIR" M="/${dir##*/}" modules || rc=$?
 	umount "$CHROOT/proc"
