@@ -50,7 +50,6 @@
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/mutex.h>
 #include <linux/pagemap.h>
 #include <linux/poll.h>
 #include <linux/shmem_fs.h>
@@ -806,49 +805,6 @@ static int simple_remap_check_size(struct simple_remap_dev *sr)
 	return 0;
 }
 
-#ifdef SIMPLE_REMAP_BUGGY
-/*
- * Positive controls for the debug-kernel tier (make check-debug), compiled
- * in only by 'make module SIMPLE_REMAP_BUGGY=y': each parameter commits a
- * bug at load that KASAN or lockdep must report.
- */
-static bool simple_remap_bug_uaf;
-module_param_named(bug_uaf, simple_remap_bug_uaf, bool, 0444);
-MODULE_PARM_DESC(bug_uaf, "Testing: read freed memory at load");
-
-static bool simple_remap_bug_lock_order;
-module_param_named(bug_lock_order, simple_remap_bug_lock_order, bool, 0444);
-MODULE_PARM_DESC(bug_lock_order, "Testing: take two mutexes in both orders");
-
-static DEFINE_MUTEX(simple_remap_bug_a);
-static DEFINE_MUTEX(simple_remap_bug_b);
-
-static void simple_remap_bugs(void)
-{
-	u8 *p;
-
-	if (simple_remap_bug_uaf) {
-		p = kmalloc(32, GFP_KERNEL);
-		kfree(p);
-		pr_info("bug_uaf read %u\n", p ? READ_ONCE(p[8]) : 0);
-	}
-	if (simple_remap_bug_lock_order) {
-		mutex_lock(&simple_remap_bug_a);
-		mutex_lock(&simple_remap_bug_b);
-		mutex_unlock(&simple_remap_bug_b);
-		mutex_unlock(&simple_remap_bug_a);
-		mutex_lock(&simple_remap_bug_b);
-		mutex_lock(&simple_remap_bug_a);
-		mutex_unlock(&simple_remap_bug_a);
-		mutex_unlock(&simple_remap_bug_b);
-	}
-}
-#else
-static inline void simple_remap_bugs(void)
-{
-}
-#endif
-
 static int __init simple_remap_init(void)
 {
 	struct simple_remap_dev *sr = &simple_remap;
@@ -885,7 +841,6 @@ static int __init simple_remap_init(void)
 
 	pr_info("%zu-byte buffer in %u chunk(s), map_mode=%s\n", sr->size,
 		sr->nr_chunks, simple_remap_map_modes[simple_remap_map_mode]);
-	simple_remap_bugs();
 	return 0;
 
 out_vunmap:

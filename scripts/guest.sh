@@ -91,28 +91,28 @@ build_module() {
 		make -C "$REPO" --no-print-directory -s module KDIR="$KDIR"
 	fi
 	[ -f "$REPO/driver/simple_remap.ko" ] || die "the module build made no driver/simple_remap.ko"
-	[ "$KVER" != debug ] || build_buggy
+	[ "$KVER" != debug ] || build_bugs_module
 }
 
 build_userspace() {
 	make -C "$REPO" --no-print-directory -s userspace
 }
 
-# The debug tier's positive controls: the module with its bugs compiled in,
-# built in a copy so that the real build stays as it is.
-build_buggy() {
-	rm -rf "$RUN/buggy"
-	mkdir -p "$RUN/buggy"
-	cp -r "$REPO/Kbuild" "$REPO/driver" "$RUN/buggy/"
-	make -C "$KDIR" -s M="$RUN/buggy" SIMPLE_REMAP_BUGGY=y modules
-	BUGGY_KO="$RUN/buggy/driver/simple_remap.ko"
+# The debug tier's positive controls: a test-only module (never the driver)
+# whose parameters commit a use-after-free or a lock-order inversion at load.
+build_bugs_module() {
+	rm -rf "$RUN/kmod"
+	mkdir -p "$RUN/kmod"
+	cp "$REPO"/userspace/tests/kmod/{Kbuild,*.c} "$RUN/kmod/"
+	make -C "$KDIR" -s M="$RUN/kmod" modules
+	BUGS_KO="$RUN/kmod/sr_bugs.ko"
 }
 
 # Executables in userspace/build/{bin,tests}, whatever is there yet.
 make_initramfs() {
 	local f
 	local -a args=(-o "$INITRAMFS" -k "${KO:-$REPO/driver/simple_remap.ko}" -b "$REPO/scripts/guest/demo.sh")
-	[ -z "${BUGGY_KO:-}" ] || args+=(-b "$BUGGY_KO")
+	[ -z "${BUGS_KO:-}" ] || args+=(-b "$BUGS_KO")
 	for f in "$REPO"/userspace/build/bin/*; do
 		[ -f "$f" ] && [ -x "$f" ] && args+=(-b "$f")
 	done

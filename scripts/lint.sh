@@ -9,6 +9,8 @@ CACHE="${SIMPLE_REMAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/simple_remap}"
 LINT="$CACHE/lint"
 DRIVER_FILES=(driver/simple_remap.c driver/simple_remap_compat.h
 	driver/include/uapi/linux/simple_remap.h)
+# The test-only module of the debug tier's positive controls.
+KMOD_FILES=(userspace/tests/kmod/sr_bugs.c)
 findings=0
 
 usage() {
@@ -35,17 +37,17 @@ finding() {
 }
 
 run_checkpatch() {
-	"$LINT/scripts/checkpatch.pl" --strict --no-tree --quiet -f "${DRIVER_FILES[@]}" ||
+	"$LINT/scripts/checkpatch.pl" --strict --no-tree --quiet -f "${DRIVER_FILES[@]}" "${KMOD_FILES[@]}" ||
 		finding checkpatch
 }
 
 run_clang_format() {
 	clang-format --style="file:$LINT/.clang-format" --dry-run --Werror \
-		"${DRIVER_FILES[@]}" || finding clang-format
+		"${DRIVER_FILES[@]}" "${KMOD_FILES[@]}" || finding clang-format
 }
 
-# The module built with sparse (C=2: every file) and W=1 against each stock
-# kernel's headers; any warning counts.
+# The module, and the test module in a copy, built with sparse (C=2: every
+# file) and W=1 against each stock kernel's headers; any warning counts.
 run_sparse_w1() {
 	local kver kdir log
 	for kver in 6.1 6.12; do
@@ -54,6 +56,12 @@ run_sparse_w1() {
 			{ echo "$log"; finding "build for $kver"; continue; }
 		if grep -E 'warning:|error:' <<<"$log"; then
 			finding "sparse/W=1 on $kver"
+		fi
+		rm -rf "$LINT/kmod" && mkdir -p "$LINT/kmod" && cp userspace/tests/kmod/{Kbuild,*.c} "$LINT/kmod/"
+		log=$(make -C "$kdir" --no-print-directory M="$LINT/kmod" C=2 W=1 modules 2>&1) ||
+			{ echo "$log"; finding "test module build for $kver"; continue; }
+		if grep -E 'warning:|error:' <<<"$log"; then
+			finding "sparse/W=1 (test module) on $kver"
 		fi
 	done
 }
