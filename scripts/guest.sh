@@ -6,7 +6,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 # Harness positive controls: guest mode, the verdict it must get, what that
-# shows and, optionally, the module parameters (ARGS) to boot it with.
+# shows and, optionally, the module parameters (ARGS) to boot it with and an
+# extended regex the guest's kernel log must match (the checker's own report).
 CONTROLS=(
 	"control-timeout:TIMEOUT:a guest that never finishes"
 	"control-panic:CRASH:a kernel panic"
@@ -18,8 +19,8 @@ CONTROLS=(
 )
 # The debug kernel's: bugs that only its sanitizers see.
 DEBUG_CONTROLS=(
-	"control-uaf:KERNEL-WARNING:a use-after-free (KASAN)"
-	"control-lockdep:KERNEL-WARNING:a lock-order inversion (lockdep)"
+	"control-uaf:KERNEL-WARNING:a use-after-free (KASAN)::BUG: K(ASAN|FENCE): [a-z-]*use-after-free"
+	"control-lockdep:KERNEL-WARNING:a lock-order inversion (lockdep)::WARNING: possible circular locking dependency"
 )
 CONTROL_TIMEOUT=20 # seconds for control-timeout; boot to /init takes about 5
 KEEP_RUNS=${KEEP_RUNS:-30}
@@ -149,16 +150,19 @@ boot() {
 # Every verdict the harness can give, made to happen on purpose: each is a
 # TAP line, counted with the suite's.
 check_harness() {
-	local entry mode expect what args verdict timeout start
+	local entry mode expect what args evidence verdict timeout start
 	local -a controls=("${CONTROLS[@]}")
 	[ "$KVER" != debug ] || controls=("${DEBUG_CONTROLS[@]}")
 	for entry in "${controls[@]}"; do
-		IFS=: read -r mode expect what args <<<"$entry"
+		IFS=: read -r mode expect what args evidence <<<"$entry"
 		timeout=${TIMEOUT:-300}
 		[ "$mode" != control-timeout ] || timeout=$CONTROL_TIMEOUT
 		start=$(date +%s)
 		ARGS=$args TIMEOUT=$timeout boot "$mode" "$RUN/$mode" >"$RUN/$mode.out" 2>&1 || true
 		verdict=$(cat "$RUN/$mode/verdict" 2>/dev/null || echo none)
+		if [ -n "$evidence" ] && ! grep -Eq "$evidence" "$RUN/$mode/dmesg.log" 2>/dev/null; then
+			verdict="$verdict without /$evidence/"
+		fi
 		if [ "$verdict" = "$expect" ]; then
 			echo "ok - harness detects $what ($mode: $verdict in $(($(date +%s) - start))s)"
 			PASSED=$((PASSED + 1))
