@@ -199,10 +199,11 @@ static inline bool sr_kmsg_has(int fd, const char *text)
 
 	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
 		rec[n > 0 ? n : 0] = 0;
-		found = found || strstr(rec, text);
+		if (!found && strstr(rec, text)) {
+			printf("# kernel log: %s", strchr(rec, ';') ? strchr(rec, ';') + 1 : rec);
+			found = true;
+		}
 	}
-	if (!found)
-		printf("# no kernel log line with '%s'\n", text);
 	return found;
 }
 
