@@ -430,9 +430,22 @@ static void load_use_unload(const char *params)
 	ASSERT_EQ(0, sr_unload());
 }
 
+/* MemFree's fall (KiB) over a hundred cycles of the five sizes. */
+static long long hundred_cycles_fall(void)
+{
+	long long before = mem_free_kib(), after;
+	int i;
+
+	for (i = 0; i < 100; i++)
+		load_use_unload(cycle_sizes[i % 5]);
+	after = mem_free_kib();
+	printf("# MemFree before %lld KiB, after %lld KiB\n", before, after);
+	return before - after;
+}
+
 TEST(hundred_load_unload_cycles_leak_nothing)
 {
-	long long before, after, shmem_before, shmem_after;
+	long long shmem_before, shmem_after;
 	int i;
 
 	ASSERT_EQ(0, sr_unload());
@@ -443,22 +456,20 @@ TEST(hundred_load_unload_cycles_leak_nothing)
 	 */
 	for (i = 0; i < 5; i++)
 		load_use_unload(cycle_sizes[i]);
-	before = mem_free_kib();
 	shmem_before = sr_meminfo_kib("Shmem: %lld kB");
-	for (i = 0; i < 100; i++)
-		load_use_unload(cycle_sizes[i % 5]);
-	after = mem_free_kib();
-	shmem_after = sr_meminfo_kib("Shmem: %lld kB");
-	printf("# MemFree before %lld KiB, after %lld KiB; Shmem %lld, %lld KiB\n",
-	       before, after, shmem_before, shmem_after);
-	/* The page modes' tmpfs files, each 1 MiB at least, all gone. */
-	ASSERT_TRUE(shmem_after < shmem_before + 512);
 	/*
 	 * Per-CPU page lists, slabs and the rest of the guest move MemFree by
-	 * up to ~10 MiB; one buffer lost per cycle would be 100 times that.
+	 * up to ~35 MiB at times; one buffer lost per cycle would be 660 MiB
+	 * a hundred cycles. A leak repeats, the guest's settling does not: a
+	 * fall past the bound is measured once more, and fails if it repeats.
 	 * Small leaks (a table, a page) are kmemleak's job, in check-debug.
 	 */
-	ASSERT_TRUE(after > before - 32 * 1024);
+	if (hundred_cycles_fall() > 32 * 1024)
+		ASSERT_TRUE(hundred_cycles_fall() <= 32 * 1024);
+	shmem_after = sr_meminfo_kib("Shmem: %lld kB");
+	printf("# Shmem before %lld KiB, after %lld KiB\n", shmem_before, shmem_after);
+	/* The page modes' tmpfs files, each 1 MiB at least, all gone. */
+	ASSERT_TRUE(shmem_after < shmem_before + 512);
 }
 
 /*
