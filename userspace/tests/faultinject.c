@@ -10,18 +10,6 @@
 
 #define FI "/sys/kernel/debug/"
 
-static int fi_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -errno;
-}
-
 static void fi_setup(const char *what, const char *percent)
 {
 	char path[128];
@@ -33,10 +21,10 @@ static void fi_setup(const char *what, const char *percent)
 
 	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
 		snprintf(path, sizeof(path), FI "%s/%s", what, attrs[i][0]);
-		ASSERT_EQ(0, fi_write(path, attrs[i][1]));
+		ASSERT_EQ(0, sr_write_file(path, attrs[i][1]));
 	}
 	snprintf(path, sizeof(path), FI "%s/probability", what);
-	ASSERT_EQ(0, fi_write(path, percent));
+	ASSERT_EQ(0, sr_write_file(path, percent));
 }
 
 /*

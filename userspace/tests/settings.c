@@ -29,17 +29,6 @@ static int read_file(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : write(fd, val, strlen(val));
-	int err = errno;
-
-	if (fd >= 0)
-		close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -err;
-}
-
 /* A number in a /proc or sysfs file, or in its "name value" line. */
 static long long read_number(const char *path, const char *name)
 {
@@ -129,16 +118,16 @@ static void shmem_thp_round(const char *setting)
 	ASSERT_EQ(0, sr_unload());
 	shmem = sr_meminfo_kib("Shmem: %lld kB");
 	taint = read_number(TAINTED, NULL);
-	ASSERT_EQ(0, write_file(SHMEM_THP, setting));
+	ASSERT_EQ(0, sr_write_file(SHMEM_THP, setting));
 	/* 2 MiB free runs for tmpfs's huge folios (no compaction: best effort). */
-	write_file("/proc/sys/vm/compact_memory", "1");
+	sr_write_file("/proc/sys/vm/compact_memory", "1");
 	ret = sr_load("size=8M");
 	huge = sr_meminfo_kib("ShmemHugePages: %lld kB");
 	if (!ret)
 		ret = sr_in_child(map_touch_at_2m, NULL);
 	if (sr_loaded())
 		EXPECT_EQ(0, sr_unload());
-	ASSERT_EQ(0, write_file(SHMEM_THP, old));
+	ASSERT_EQ(0, sr_write_file(SHMEM_THP, old));
 	printf("# shmem_enabled=%s: ShmemHugePages %lld kB while loaded\n", setting, huge);
 	ASSERT_EQ(0, ret);
 	EXPECT_EQ(0, sr_meminfo_kib("ShmemPmdMapped: %lld kB"));
@@ -260,7 +249,7 @@ static int load_in_loader_cgroup(void *arg)
 
 	(void)arg;
 	snprintf(pid, sizeof(pid), "%d", getpid());
-	ASSERT_EQ(0, write_file(CGLOADER "/cgroup.procs", pid));
+	ASSERT_EQ(0, sr_write_file(CGLOADER "/cgroup.procs", pid));
 	ASSERT_EQ(0, sr_load("size=32M"));
 	return 0;
 }
@@ -276,7 +265,7 @@ TEST(buffer_is_not_charged_to_the_cgroup_that_loads_it)
 	if (read_file(CGROOT "cgroup.controllers", controllers, sizeof(controllers)) ||
 	    !strstr(controllers, "memory"))
 		TAP_SKIP("no cgroup2 memory controller in this kernel");
-	ASSERT_EQ(0, write_file(CGROOT "cgroup.subtree_control", "+memory"));
+	ASSERT_EQ(0, sr_write_file(CGROOT "cgroup.subtree_control", "+memory"));
 	ASSERT_EQ(0, sr_unload());
 	rmdir(CGLOADER);
 	dying = read_number(CGROOT "cgroup.stat", "nr_dying_descendants ");

@@ -158,6 +158,19 @@ static inline long long sr_counter(const char *name)
 	return sr_sysfs(SR_SYSFS, name);
 }
 
+/* Write @val to a /proc, sysfs or debugfs file in one write(); 0 or -errno. */
+static inline int sr_write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -errno;
+}
+
 /* A /proc/meminfo field in KiB ("MemFree: %lld kB"), after dropping caches. */
 static inline long long sr_meminfo_kib(const char *format)
 {
