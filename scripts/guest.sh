@@ -97,6 +97,7 @@ build_module() {
 
 build_userspace() {
 	make -C "$REPO" --no-print-directory -s userspace
+	make -C "$REPO/userspace" --no-print-directory -s tests
 }
 
 # The debug tier's positive controls: a test-only module (never the driver)

@@ -5,41 +5,41 @@
  */
 #include "sr_test.h"
 
-TEST(compat_get_info_matches_sysfs)
+TEST_F(sr, compat_get_info_matches_sysfs)
 {
-	int fd = sr_open(O_RDWR);
-	struct simple_remap_info info = sr_info(fd);
+	int fd = sr_open(_metadata, O_RDWR);
+	struct simple_remap_info info = sr_info(_metadata, fd);
 
 	ASSERT_EQ(4, sizeof(long));
-	ASSERT_EQ(sr_sysfs(SR_PARAM, "size"), info.size);
+	ASSERT_EQ(sr_sysfs(_metadata, SR_PARAM, "size"), info.size);
 	ASSERT_EQ(sr_page_size(), info.page_size);
 	ASSERT_EQ(SIMPLE_REMAP_ABI_VERSION, info.abi_version);
-	ASSERT_EQ(sr_sysfs(SR_SYSFS, "nr_chunks"), info.nr_chunks);
+	ASSERT_EQ(sr_sysfs(_metadata, SR_SYSFS, "nr_chunks"), info.nr_chunks);
 }
 
-TEST(compat_notify_and_ack)
+TEST_F(sr, compat_notify_and_ack)
 {
-	int fd = sr_open(O_RDWR);
+	int fd = sr_open(_metadata, O_RDWR);
 	__u64 a = 0, b = 0;
 
 	ASSERT_EQ(0, ioctl(fd, SIMPLE_REMAP_IOC_NOTIFY, &a));
 	ASSERT_EQ(0, ioctl(fd, SIMPLE_REMAP_IOC_ACK, &b));
 	ASSERT_EQ(a, b);
-	ASSERT_EQ(a, sr_info(fd).seq);
+	ASSERT_EQ(a, sr_info(_metadata, fd).seq);
 }
 
-TEST(compat_bad_pointer_and_unknown_ioctl_fail)
+TEST_F(sr, compat_bad_pointer_and_unknown_ioctl_fail)
 {
-	int fd = sr_open(O_RDWR);
+	int fd = sr_open(_metadata, O_RDWR);
 
 	ASSERT_ERRNO(EFAULT, ioctl(fd, SIMPLE_REMAP_IOC_GET_INFO, (void *)1));
 	ASSERT_ERRNO(ENOTTY, ioctl(fd, _IOR(SIMPLE_REMAP_IOC_MAGIC, 0x7f, __u64), 0));
 }
 
-TEST(compat_mapping_shares_data)
+TEST_F(sr, compat_mapping_shares_data)
 {
-	int fd = sr_open(O_RDWR);
-	char *p = sr_mmap(fd, sr_page_size(), PROT_READ | PROT_WRITE, 0);
+	int fd = sr_open(_metadata, O_RDWR);
+	char *p = sr_mmap(_metadata, fd, sr_page_size(), PROT_READ | PROT_WRITE, 0);
 	char buf[8] = "";
 
 	strcpy(p, "32-bit");
@@ -47,7 +47,7 @@ TEST(compat_mapping_shares_data)
 	ASSERT_EQ(0, strcmp(buf, "32-bit"));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	return sr_main();
+	return sr_main(argc, argv);
 }

@@ -6,7 +6,7 @@
  * this process is failed (task-filter, /proc/self/make-it-fail). The
  * harness fails the run on any KASAN, lockdep, UBSAN or kmemleak report.
  */
-#include "sr_test.h"
+#include "sr_tap.h"
 
 #define FI "/sys/kernel/debug/"
 

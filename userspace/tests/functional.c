@@ -12,28 +12,28 @@ static bool all_zero(const unsigned char *p, size_t len)
 	return true;
 }
 
-TEST(fresh_buffer_reads_zero)
+TEST_F(sr, fresh_buffer_reads_zero)
 {
 	unsigned char *p, *buf;
 	uint64_t size;
 	int fd;
 
-	sr_reload(NULL);
-	fd = sr_open(O_RDONLY);
-	size = sr_info(fd).size;
+	sr_reload(_metadata, NULL);
+	fd = sr_open(_metadata, O_RDONLY);
+	size = sr_info(_metadata, fd).size;
 	buf = malloc(size);
 	ASSERT_TRUE(buf);
 	ASSERT_EQ(size, read(fd, buf, size));
 	ASSERT_TRUE(all_zero(buf, size));
-	p = sr_mmap(fd, size, PROT_READ, 0);
+	p = sr_mmap(_metadata, fd, size, PROT_READ, 0);
 	ASSERT_TRUE(all_zero(p, size));
 }
 
-TEST(mmap_write_visible_to_read)
+TEST_F(sr, mmap_write_visible_to_read)
 {
-	int fd = sr_open(O_RDWR);
+	int fd = sr_open(_metadata, O_RDWR);
 	long ps = sr_page_size();
-	char *p = sr_mmap(fd, 2 * ps, PROT_READ | PROT_WRITE, 0);
+	char *p = sr_mmap(_metadata, fd, 2 * ps, PROT_READ | PROT_WRITE, 0);
 	char buf[32] = "";
 
 	strcpy(p + ps + 5, "through the mapping");
@@ -41,10 +41,10 @@ TEST(mmap_write_visible_to_read)
 	ASSERT_EQ(0, strcmp(buf, "through the mapping"));
 }
 
-TEST(write_visible_in_mapping)
+TEST_F(sr, write_visible_in_mapping)
 {
-	int fd = sr_open(O_RDWR);
-	char *p = sr_mmap(fd, sr_page_size(), PROT_READ, 0);
+	int fd = sr_open(_metadata, O_RDWR);
+	char *p = sr_mmap(_metadata, fd, sr_page_size(), PROT_READ, 0);
 
 	ASSERT_EQ(17, pwrite(fd, "through pwrite()", 17, 100));
 	ASSERT_EQ(0, strcmp(p + 100, "through pwrite()"));
@@ -62,12 +62,12 @@ static int peer_main(int rfd, int wfd, uint64_t off)
 	char *p, c;
 
 	if (fd < 0 || ioctl(fd, SIMPLE_REMAP_IOC_GET_INFO, &info)) {
-		printf("# peer: %s: %s\n", SR_DEV, tap_errname(errno));
+		printf("# peer: %s: %s\n", SR_DEV, sr_errname(errno));
 		return 1;
 	}
 	p = mmap(NULL, info.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED || strcmp(p + off, "from the first")) {
-		printf("# peer: mmap %s, or no message\n", tap_errname(errno));
+		printf("# peer: mmap %s, or no message\n", sr_errname(errno));
 		return 1;
 	}
 	strcpy(p + off + 64, "from the peer");
@@ -77,14 +77,14 @@ static int peer_main(int rfd, int wfd, uint64_t off)
 	return read(rfd, &c, 1) != 0;
 }
 
-TEST(two_processes_share_data)
+TEST_F(sr, two_processes_share_data)
 {
-	int fd = sr_open(O_RDWR), to_peer[2], from_peer[2], status;
-	uint64_t size = sr_info(fd).size, off = size - sr_page_size(), before;
-	char *p = sr_mmap(fd, size, PROT_READ | PROT_WRITE, 0), args[3][24], c;
+	int fd = sr_open(_metadata, O_RDWR), to_peer[2], from_peer[2], status;
+	uint64_t size = sr_info(_metadata, fd).size, off = size - sr_page_size(), before;
+	char *p = sr_mmap(_metadata, fd, size, PROT_READ | PROT_WRITE, 0), args[3][24], c;
 	pid_t pid;
 
-	before = sr_info(fd).mappings;
+	before = sr_info(_metadata, fd).mappings;
 	strcpy(p + off, "from the first");
 	ASSERT_EQ(0, pipe(to_peer));
 	ASSERT_EQ(0, pipe(from_peer));
@@ -104,11 +104,11 @@ TEST(two_processes_share_data)
 	close(from_peer[1]);
 	ASSERT_EQ(1, read(from_peer[0], &c, 1));
 	ASSERT_EQ(0, strcmp(p + off + 64, "from the peer"));
-	ASSERT_EQ(before + 1, sr_info(fd).mappings);
+	ASSERT_EQ(before + 1, sr_info(_metadata, fd).mappings);
 	close(to_peer[1]);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_EQ(0, status);
-	ASSERT_EQ(before, sr_info(fd).mappings);
+	ASSERT_EQ(before, sr_info(_metadata, fd).mappings);
 }
 
 struct inherited {
@@ -117,28 +117,28 @@ struct inherited {
 	uint64_t mappings;
 };
 
-static int child_writes(void *arg)
+static int child_writes(struct __test_metadata *_metadata, void *arg)
 {
 	struct inherited *in = arg;
 
 	/* fork() copied the parent's VMA: one more live mapping. */
-	EXPECT_EQ(in->mappings + 1, sr_info(in->fd).mappings);
+	EXPECT_EQ(in->mappings + 1, sr_info(_metadata, in->fd).mappings);
 	strcpy(in->p, "from the child");
 	return 0;
 }
 
-TEST(forked_child_shares_mapping)
+TEST_F(sr, forked_child_shares_mapping)
 {
-	struct inherited in = { .fd = sr_open(O_RDWR) };
-	uint64_t before = sr_info(in.fd).mappings;
+	struct inherited in = { .fd = sr_open(_metadata, O_RDWR) };
+	uint64_t before = sr_info(_metadata, in.fd).mappings;
 
-	in.p = sr_mmap(in.fd, sr_page_size(), PROT_READ | PROT_WRITE, 0);
+	in.p = sr_mmap(_metadata, in.fd, sr_page_size(), PROT_READ | PROT_WRITE, 0);
 	memset(in.p, 0, 32);
-	in.mappings = sr_info(in.fd).mappings;
+	in.mappings = sr_info(_metadata, in.fd).mappings;
 	ASSERT_EQ(before + 1, in.mappings);
-	ASSERT_EQ(0, sr_in_child(child_writes, &in));
+	ASSERT_EQ(0, sr_in_child(_metadata, child_writes, &in));
 	ASSERT_EQ(0, strcmp(in.p, "from the child"));
-	ASSERT_EQ(before + 1, sr_info(in.fd).mappings);
+	ASSERT_EQ(before + 1, sr_info(_metadata, in.fd).mappings);
 }
 
 /* Word @w of page @pg: unique in the buffer. */
@@ -147,10 +147,10 @@ static uint64_t page_word(uint64_t pg, uint64_t w)
 	return pg << 32 | w;
 }
 
-TEST(offset_mapping_sees_right_pages)
+TEST_F(sr, offset_mapping_sees_right_pages)
 {
-	int fd = sr_open(O_RDWR);
-	uint64_t ps = sr_page_size(), words = ps / 8, pages = sr_info(fd).size / ps;
+	int fd = sr_open(_metadata, O_RDWR);
+	uint64_t ps = sr_page_size(), words = ps / 8, pages = sr_info(_metadata, fd).size / ps;
 	uint64_t firsts[] = { 0, 1, pages / 2, pages - 1 }, *page = malloc(ps), *p, i, k;
 
 	ASSERT_TRUE(page);
@@ -162,44 +162,44 @@ TEST(offset_mapping_sees_right_pages)
 	for (k = 0; k < ARRAY_SIZE(firsts); k++) {
 		uint64_t first = firsts[k], n = pages - first < 3 ? pages - first : 3;
 
-		p = sr_mmap(fd, n * ps, PROT_READ, first * ps);
+		p = sr_mmap(_metadata, fd, n * ps, PROT_READ, first * ps);
 		for (i = 0; i < n * words; i++)
 			ASSERT_EQ(page_word(first + i / words, i % words), p[i]);
 		ASSERT_EQ(0, munmap(p, n * ps));
 	}
 }
 
-TEST(data_survives_close_and_reopen)
+TEST_F(sr, data_survives_close_and_reopen)
 {
-	int fd = sr_open(O_RDWR);
+	int fd = sr_open(_metadata, O_RDWR);
 	long ps = sr_page_size();
 	char buf[8] = "";
 
 	ASSERT_EQ(7, pwrite(fd, "persist", 7, ps));
 	ASSERT_EQ(0, close(fd));
-	fd = sr_open(O_RDONLY);
+	fd = sr_open(_metadata, O_RDONLY);
 	ASSERT_EQ(7, pread(fd, buf, 7, ps));
 	ASSERT_EQ(0, memcmp(buf, "persist", 7));
 }
 
-TEST(mapping_survives_fd_close)
+TEST_F(sr, mapping_survives_fd_close)
 {
-	int fd = sr_open(O_RDWR), fd2;
-	char *p = sr_mmap(fd, sr_page_size(), PROT_READ | PROT_WRITE, 0);
+	int fd = sr_open(_metadata, O_RDWR), fd2;
+	char *p = sr_mmap(_metadata, fd, sr_page_size(), PROT_READ | PROT_WRITE, 0);
 	char buf[16] = "";
 
 	ASSERT_EQ(0, close(fd));
 	strcpy(p, "after close");
-	fd2 = sr_open(O_RDONLY);
+	fd2 = sr_open(_metadata, O_RDONLY);
 	ASSERT_EQ(12, pread(fd2, buf, 12, 0));
 	ASSERT_EQ(0, strcmp(buf, "after close"));
-	ASSERT_EQ(1, sr_info(fd2).mappings);
+	ASSERT_EQ(1, sr_info(_metadata, fd2).mappings);
 }
 
-TEST(pread_pwrite_at_offsets)
+TEST_F(sr, pread_pwrite_at_offsets)
 {
-	int fd = sr_open(O_RDWR);
-	uint64_t size = sr_info(fd).size;
+	int fd = sr_open(_metadata, O_RDWR);
+	uint64_t size = sr_info(_metadata, fd).size;
 	char buf[4];
 
 	ASSERT_EQ(4, pwrite(fd, "head", 4, 0));
@@ -218,18 +218,18 @@ TEST(pread_pwrite_at_offsets)
 	ASSERT_EQ(0, memcmp(buf, "head", 4));
 }
 
-TEST(info_reports_buffer_geometry)
+TEST_F(sr, info_reports_buffer_geometry)
 {
-	int fd = sr_open(O_RDONLY);
-	struct simple_remap_info info = sr_info(fd);
+	int fd = sr_open(_metadata, O_RDONLY);
+	struct simple_remap_info info = sr_info(_metadata, fd);
 	size_t i;
 
-	ASSERT_EQ(sr_sysfs(SR_PARAM, "size"), info.size);
+	ASSERT_EQ(sr_sysfs(_metadata, SR_PARAM, "size"), info.size);
 	ASSERT_EQ(sr_page_size(), info.page_size);
 	ASSERT_EQ(0, info.size % info.page_size);
 	ASSERT_TRUE(info.size > 0);
 	ASSERT_EQ(SIMPLE_REMAP_ABI_VERSION, info.abi_version);
-	ASSERT_EQ(sr_counter("nr_chunks"), info.nr_chunks);
+	ASSERT_EQ(sr_counter(_metadata, "nr_chunks"), info.nr_chunks);
 	ASSERT_TRUE(info.nr_chunks >= 1 && info.nr_chunks <= info.size / info.page_size);
 	ASSERT_EQ(0, info.mappings);
 	ASSERT_EQ(0, info.__pad);
@@ -237,73 +237,73 @@ TEST(info_reports_buffer_geometry)
 		ASSERT_EQ(0, info.__reserved[i]);
 }
 
-TEST(info_counts_live_mappings)
+TEST_F(sr, info_counts_live_mappings)
 {
-	int fd = sr_open(O_RDWR);
-	uint64_t before = sr_info(fd).mappings;
+	int fd = sr_open(_metadata, O_RDWR);
+	uint64_t before = sr_info(_metadata, fd).mappings;
 	long ps = sr_page_size();
-	char *p = sr_mmap(fd, 3 * ps, PROT_READ, 0), *q;
+	char *p = sr_mmap(_metadata, fd, 3 * ps, PROT_READ, 0), *q;
 
-	ASSERT_EQ(before + 1, sr_info(fd).mappings);
-	q = sr_mmap(fd, ps, PROT_READ, ps);
-	ASSERT_EQ(before + 2, sr_info(fd).mappings);
+	ASSERT_EQ(before + 1, sr_info(_metadata, fd).mappings);
+	q = sr_mmap(_metadata, fd, ps, PROT_READ, ps);
+	ASSERT_EQ(before + 2, sr_info(_metadata, fd).mappings);
 	ASSERT_EQ(0, munmap(q, ps));
-	ASSERT_EQ(before + 1, sr_info(fd).mappings);
+	ASSERT_EQ(before + 1, sr_info(_metadata, fd).mappings);
 	/* A hole in the middle splits the VMA in two. */
 	ASSERT_EQ(0, munmap(p + ps, ps));
-	ASSERT_EQ(before + 2, sr_info(fd).mappings);
-	ASSERT_EQ(before + 2, sr_counter("mappings"));
+	ASSERT_EQ(before + 2, sr_info(_metadata, fd).mappings);
+	ASSERT_EQ(before + 2, sr_counter(_metadata, "mappings"));
 	ASSERT_EQ(0, munmap(p, ps));
-	ASSERT_EQ(before + 1, sr_info(fd).mappings);
+	ASSERT_EQ(before + 1, sr_info(_metadata, fd).mappings);
 	ASSERT_EQ(0, munmap(p + 2 * ps, ps));
-	ASSERT_EQ(before, sr_info(fd).mappings);
-	ASSERT_EQ(before, sr_counter("mappings"));
+	ASSERT_EQ(before, sr_info(_metadata, fd).mappings);
+	ASSERT_EQ(before, sr_counter(_metadata, "mappings"));
 }
 
-TEST(sysfs_counters_track_activity)
+TEST_F(sr, sysfs_counters_track_activity)
 {
-	int fd = sr_open(O_RDWR);
-	uint64_t size = sr_info(fd).size;
-	long long calls = sr_counter("mmap_calls"), maps = sr_counter("mappings");
-	long long rd = sr_counter("bytes_read"), wr = sr_counter("bytes_written");
+	int fd = sr_open(_metadata, O_RDWR);
+	uint64_t size = sr_info(_metadata, fd).size;
+	long long calls = sr_counter(_metadata, "mmap_calls"), maps = sr_counter(_metadata, "mappings");
+	long long rd = sr_counter(_metadata, "bytes_read"), wr = sr_counter(_metadata, "bytes_written");
 	long ps = sr_page_size();
 	char buf[100] = "";
 	void *p;
 
-	p = sr_mmap(fd, ps, PROT_READ, 0);
-	ASSERT_EQ(calls + 1, sr_counter("mmap_calls"));
-	ASSERT_EQ(maps + 1, sr_counter("mappings"));
+	p = sr_mmap(_metadata, fd, ps, PROT_READ, 0);
+	ASSERT_EQ(calls + 1, sr_counter(_metadata, "mmap_calls"));
+	ASSERT_EQ(maps + 1, sr_counter(_metadata, "mappings"));
 	/* Only successful calls count. */
 	ASSERT_ERRNO(EINVAL, mmap(NULL, ps, PROT_READ, MAP_SHARED, fd, size));
-	ASSERT_EQ(calls + 1, sr_counter("mmap_calls"));
+	ASSERT_EQ(calls + 1, sr_counter(_metadata, "mmap_calls"));
 	ASSERT_EQ(0, munmap(p, ps));
-	ASSERT_EQ(maps, sr_counter("mappings"));
-	ASSERT_EQ(calls + 1, sr_counter("mmap_calls"));
+	ASSERT_EQ(maps, sr_counter(_metadata, "mappings"));
+	ASSERT_EQ(calls + 1, sr_counter(_metadata, "mmap_calls"));
 
 	/* Only the bytes moved count: short at the end, none past it. */
 	ASSERT_EQ(100, pread(fd, buf, 100, 0));
 	ASSERT_EQ(10, pread(fd, buf, 100, size - 10));
 	ASSERT_EQ(0, pread(fd, buf, 100, size));
-	ASSERT_EQ(rd + 110, sr_counter("bytes_read"));
+	ASSERT_EQ(rd + 110, sr_counter(_metadata, "bytes_read"));
 	ASSERT_EQ(33, pwrite(fd, buf, 33, 0));
 	ASSERT_EQ(5, pwrite(fd, buf, 100, size - 5));
 	ASSERT_ERRNO(ENOSPC, pwrite(fd, buf, 100, size));
-	ASSERT_EQ(wr + 38, sr_counter("bytes_written"));
-	ASSERT_EQ(rd + 110, sr_counter("bytes_read"));
+	ASSERT_EQ(wr + 38, sr_counter(_metadata, "bytes_written"));
+	ASSERT_EQ(rd + 110, sr_counter(_metadata, "bytes_read"));
 }
 
-TEST(size_param_rounds_up_to_page)
+TEST_F(sr, size_param_rounds_up_to_page)
 {
 	long ps = sr_page_size();
 	long long rounded = (5000 + ps - 1) / ps * ps;
 
-	sr_reload("size=5000");
-	ASSERT_EQ(rounded, sr_size());
-	ASSERT_EQ(rounded, sr_sysfs(SR_PARAM, "size"));
-	sr_reload("size=1");
-	ASSERT_EQ(ps, sr_size());
-	sr_reload("size=64K");
-	ASSERT_EQ((65536 + ps - 1) / ps * ps, sr_size());
+	sr_reload(_metadata, "size=5000");
+	ASSERT_EQ(rounded, sr_size(_metadata));
+	ASSERT_EQ(rounded, sr_sysfs(_metadata, SR_PARAM, "size"));
+	sr_reload(_metadata, "size=1");
+	ASSERT_EQ(ps, sr_size(_metadata));
+	sr_reload(_metadata, "size=64K");
+	ASSERT_EQ((65536 + ps - 1) / ps * ps, sr_size(_metadata));
 	ASSERT_EQ(0, sr_unload());
 }
 
@@ -313,7 +313,7 @@ static uint64_t large_word(uint64_t i)
 	return i * 0x9e3779b97f4a7c15ull;
 }
 
-TEST(large_buffer_loads_and_maps)
+TEST_F(sr, large_buffer_loads_and_maps)
 {
 	const uint64_t size = 64 << 20, step = 1 << 20;
 	uint64_t *p, *buf = malloc(step), i, j;
@@ -321,20 +321,20 @@ TEST(large_buffer_loads_and_maps)
 	int fd;
 
 	ASSERT_TRUE(buf);
-	sr_reload("size=64M");
-	fd = sr_open(O_RDWR);
-	info = sr_info(fd);
+	sr_reload(_metadata, "size=64M");
+	fd = sr_open(_metadata, O_RDWR);
+	info = sr_info(_metadata, fd);
 	ASSERT_EQ(size, info.size);
-	ASSERT_EQ(size, sr_sysfs(SR_PARAM, "size"));
-	ASSERT_EQ(info.nr_chunks, sr_counter("nr_chunks"));
+	ASSERT_EQ(size, sr_sysfs(_metadata, SR_PARAM, "size"));
+	ASSERT_EQ(info.nr_chunks, sr_counter(_metadata, "nr_chunks"));
 	/*
 	 * remap: high-order allocations, not a page at a time, 1 MiB a chunk
 	 * at least. The struct page modes take tmpfs pages as they come.
 	 */
 	printf("# 64 MiB in %u chunks\n", info.nr_chunks);
 	ASSERT_TRUE(info.nr_chunks >= 1 &&
-		    info.nr_chunks <= size / (sr_pfnmap() ? step : info.page_size));
-	p = sr_mmap(fd, size, PROT_READ | PROT_WRITE, 0);
+		    info.nr_chunks <= size / (sr_pfnmap(_metadata) ? step : info.page_size));
+	p = sr_mmap(_metadata, fd, size, PROT_READ | PROT_WRITE, 0);
 	for (i = 0; i < size / 8; i++)
 		p[i] = large_word(i);
 	for (i = 0; i < size; i += step) {
@@ -347,19 +347,19 @@ TEST(large_buffer_loads_and_maps)
 	ASSERT_EQ(0, sr_unload());
 }
 
-TEST(reload_gives_zeroed_buffer)
+TEST_F(sr, reload_gives_zeroed_buffer)
 {
-	int fd = sr_open(O_RDWR);
-	uint64_t size = sr_info(fd).size;
-	unsigned char *p = sr_mmap(fd, size, PROT_READ | PROT_WRITE, 0);
+	int fd = sr_open(_metadata, O_RDWR);
+	uint64_t size = sr_info(_metadata, fd).size;
+	unsigned char *p = sr_mmap(_metadata, fd, size, PROT_READ | PROT_WRITE, 0);
 
 	memset(p, 0xff, size);
 	ASSERT_EQ(0, munmap(p, size));
 	ASSERT_EQ(0, close(fd));
-	sr_reload(NULL);
-	fd = sr_open(O_RDONLY);
-	ASSERT_EQ(size, sr_info(fd).size);
-	p = sr_mmap(fd, size, PROT_READ, 0);
+	sr_reload(_metadata, NULL);
+	fd = sr_open(_metadata, O_RDONLY);
+	ASSERT_EQ(size, sr_info(_metadata, fd).size);
+	p = sr_mmap(_metadata, fd, size, PROT_READ, 0);
 	ASSERT_TRUE(all_zero(p, size));
 }
 
@@ -367,9 +367,9 @@ TEST(reload_gives_zeroed_buffer)
  * A module in use does not unload: delete_module(O_NONBLOCK) fails with
  * EWOULDBLOCK (EAGAIN; EBUSY is for modules others depend on).
  */
-TEST(rmmod_fails_while_open_then_succeeds)
+TEST_F(sr, rmmod_fails_while_open_then_succeeds)
 {
-	int fd = sr_open(O_RDONLY);
+	int fd = sr_open(_metadata, O_RDONLY);
 
 	ASSERT_EQ(-EWOULDBLOCK, sr_unload());
 	ASSERT_TRUE(sr_loaded());
@@ -378,11 +378,11 @@ TEST(rmmod_fails_while_open_then_succeeds)
 	ASSERT_TRUE(!sr_loaded());
 }
 
-TEST(rmmod_fails_while_mapped_then_succeeds)
+TEST_F(sr, rmmod_fails_while_mapped_then_succeeds)
 {
-	int fd = sr_open(O_RDONLY);
+	int fd = sr_open(_metadata, O_RDONLY);
 	long ps = sr_page_size();
-	char *p = sr_mmap(fd, 2 * ps, PROT_READ, 0);
+	char *p = sr_mmap(_metadata, fd, 2 * ps, PROT_READ, 0);
 
 	ASSERT_EQ(0, close(fd));
 	/* The mapping holds the file, the file holds the module. */
@@ -399,5 +399,5 @@ int main(int argc, char **argv)
 {
 	if (argc == 5 && !strcmp(argv[1], "--peer"))
 		return peer_main(atoi(argv[2]), atoi(argv[3]), strtoull(argv[4], NULL, 10));
-	return sr_main();
+	return sr_main(argc, argv);
 }

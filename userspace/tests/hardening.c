@@ -10,7 +10,7 @@
 #include <pthread.h>
 #include <sys/uio.h>
 
-#include "sr_test.h"
+#include "sr_tap.h"
 
 #define PAGES 8
 

@@ -16,7 +16,7 @@ static int readable(int fd, int timeout_ms)
 	return n < 0 ? -errno : n == 1 && (pfd.revents & POLLIN);
 }
 
-static uint64_t notify(int fd)
+static uint64_t notify(struct __test_metadata *_metadata, int fd)
 {
 	__u64 seq = 0;
 
@@ -24,7 +24,7 @@ static uint64_t notify(int fd)
 	return seq;
 }
 
-static uint64_t ack(int fd)
+static uint64_t ack(struct __test_metadata *_metadata, int fd)
 {
 	__u64 seq = 0;
 
@@ -32,69 +32,69 @@ static uint64_t ack(int fd)
 	return seq;
 }
 
-TEST(new_file_is_not_readable)
+TEST_F(sr, new_file_is_not_readable)
 {
-	int fd1 = sr_open(O_RDWR), fd2;
+	int fd1 = sr_open(_metadata, O_RDWR), fd2;
 
-	notify(fd1);
-	fd2 = sr_open(O_RDWR);
+	notify(_metadata, fd1);
+	fd2 = sr_open(_metadata, O_RDWR);
 	/* Started acknowledged: only the next notification counts. */
 	ASSERT_EQ(0, readable(fd2, 0));
 	struct pollfd pfd = { .fd = fd2, .events = POLLOUT };
 	ASSERT_EQ(1, poll(&pfd, 1, 0));
 }
 
-TEST(notify_wakes_other_files_not_the_notifier)
+TEST_F(sr, notify_wakes_other_files_not_the_notifier)
 {
-	int fd1 = sr_open(O_RDWR), fd2 = sr_open(O_RDONLY);
+	int fd1 = sr_open(_metadata, O_RDWR), fd2 = sr_open(_metadata, O_RDONLY);
 
-	notify(fd1);
+	notify(_metadata, fd1);
 	ASSERT_EQ(1, readable(fd2, 0));
 	ASSERT_EQ(0, readable(fd1, 0));
 }
 
-TEST(notify_advances_counter_and_info_reports_it)
+TEST_F(sr, notify_advances_counter_and_info_reports_it)
 {
-	int fd = sr_open(O_RDWR);
-	uint64_t a = notify(fd), b = notify(fd);
+	int fd = sr_open(_metadata, O_RDWR);
+	uint64_t a = notify(_metadata, fd), b = notify(_metadata, fd);
 
 	ASSERT_EQ(a + 1, b);
-	ASSERT_EQ(b, sr_info(fd).seq);
+	ASSERT_EQ(b, sr_info(_metadata, fd).seq);
 }
 
-TEST(ack_clears_pending_and_returns_counter)
+TEST_F(sr, ack_clears_pending_and_returns_counter)
 {
-	int fd1 = sr_open(O_RDWR), fd2 = sr_open(O_RDWR);
-	uint64_t seq = notify(fd1);
+	int fd1 = sr_open(_metadata, O_RDWR), fd2 = sr_open(_metadata, O_RDWR);
+	uint64_t seq = notify(_metadata, fd1);
 
 	ASSERT_EQ(1, readable(fd2, 0));
-	ASSERT_EQ(seq, ack(fd2));
+	ASSERT_EQ(seq, ack(_metadata, fd2));
 	ASSERT_EQ(0, readable(fd2, 0));
 	/* GET_INFO only reports the counter; it does not acknowledge. */
-	notify(fd1);
-	sr_info(fd2);
+	notify(_metadata, fd1);
+	sr_info(_metadata, fd2);
 	ASSERT_EQ(1, readable(fd2, 0));
 }
 
-TEST(write_notifies)
+TEST_F(sr, write_notifies)
 {
-	int fd1 = sr_open(O_RDWR), fd2 = sr_open(O_RDONLY);
+	int fd1 = sr_open(_metadata, O_RDWR), fd2 = sr_open(_metadata, O_RDONLY);
 
 	ASSERT_EQ(1, pwrite(fd1, "x", 1, 0));
 	ASSERT_EQ(1, readable(fd2, 0));
 }
 
-TEST(notify_before_wait_is_not_lost)
+TEST_F(sr, notify_before_wait_is_not_lost)
 {
 	struct simple_remap sr;
-	int fd1 = sr_open(O_RDWR);
+	int fd1 = sr_open(_metadata, O_RDWR);
 
 	ASSERT_EQ(0, simple_remap_open(&sr, NULL, O_RDONLY));
-	notify(fd1);
+	notify(_metadata, fd1);
 	ASSERT_EQ(0, simple_remap_wait(&sr, 10000));
 }
 
-TEST(wait_times_out_without_notification)
+TEST_F(sr, wait_times_out_without_notification)
 {
 	struct simple_remap sr;
 
@@ -104,21 +104,21 @@ TEST(wait_times_out_without_notification)
 	ASSERT_EQ(-ETIMEDOUT, simple_remap_wait(&sr, 0));
 }
 
-TEST(notify_needs_a_file_open_for_writing)
+TEST_F(sr, notify_needs_a_file_open_for_writing)
 {
-	int ro = sr_open(O_RDONLY), other = sr_open(O_RDONLY);
-	__u64 seq = 0, before = sr_info(ro).seq;
+	int ro = sr_open(_metadata, O_RDONLY), other = sr_open(_metadata, O_RDONLY);
+	__u64 seq = 0, before = sr_info(_metadata, ro).seq;
 
 	ASSERT_ERRNO(EBADF, ioctl(ro, SIMPLE_REMAP_IOC_NOTIFY, &seq));
-	ASSERT_EQ(before, sr_info(ro).seq);
+	ASSERT_EQ(before, sr_info(_metadata, ro).seq);
 	ASSERT_EQ(0, readable(other, 0));
 	/* Write-only is enough, as for write(). */
-	notify(sr_open(O_WRONLY));
+	notify(_metadata, sr_open(_metadata, O_WRONLY));
 	ASSERT_EQ(1, readable(other, 0));
 }
 
 /* A page the kernel can read but not write: put_user() there fails. */
-static __u64 *readonly_word(void)
+static __u64 *readonly_word(struct __test_metadata *_metadata)
 {
 	void *p = mmap(NULL, sr_page_size(), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
@@ -126,39 +126,43 @@ static __u64 *readonly_word(void)
 	return p;
 }
 
-TEST(notify_with_bad_pointer_changes_nothing)
+TEST_F(sr, notify_with_bad_pointer_changes_nothing)
 {
-	int fd = sr_open(O_RDWR), other = sr_open(O_RDONLY);
-	__u64 before = sr_info(fd).seq;
+	int fd = sr_open(_metadata, O_RDWR), other = sr_open(_metadata, O_RDONLY);
+	__u64 before = sr_info(_metadata, fd).seq;
 
 	ASSERT_ERRNO(EFAULT, ioctl(fd, SIMPLE_REMAP_IOC_NOTIFY, NULL));
-	ASSERT_ERRNO(EFAULT, ioctl(fd, SIMPLE_REMAP_IOC_NOTIFY, readonly_word()));
-	ASSERT_EQ(before, sr_info(fd).seq);
+	ASSERT_ERRNO(EFAULT, ioctl(fd, SIMPLE_REMAP_IOC_NOTIFY, readonly_word(_metadata)));
+	ASSERT_EQ(before, sr_info(_metadata, fd).seq);
 	ASSERT_EQ(0, readable(other, 0));
-	ASSERT_EQ(before + 1, notify(fd));
+	ASSERT_EQ(before + 1, notify(_metadata, fd));
 }
 
-TEST(ack_with_bad_pointer_changes_nothing)
+TEST_F(sr, ack_with_bad_pointer_changes_nothing)
 {
-	int fd = sr_open(O_RDWR), other = sr_open(O_RDWR);
+	int fd = sr_open(_metadata, O_RDWR), other = sr_open(_metadata, O_RDWR);
 
-	notify(other);
+	notify(_metadata, other);
 	ASSERT_ERRNO(EFAULT, ioctl(fd, SIMPLE_REMAP_IOC_ACK, NULL));
-	ASSERT_ERRNO(EFAULT, ioctl(fd, SIMPLE_REMAP_IOC_ACK, readonly_word()));
+	ASSERT_ERRNO(EFAULT, ioctl(fd, SIMPLE_REMAP_IOC_ACK, readonly_word(_metadata)));
 	ASSERT_EQ(1, readable(fd, 0));
-	ack(fd);
+	ack(_metadata, fd);
 	ASSERT_EQ(0, readable(fd, 0));
 }
 
 static int shared_fd;
 static volatile int stop_acking;
 
+/* No ASSERT_*() in a thread: it returns the number of failed ACKs. */
 static void *ack_loop(void *arg)
 {
+	__u64 seq;
+	long failed = 0;
+
 	(void)arg;
 	while (!stop_acking)
-		ack(shared_fd);
-	return NULL;
+		failed += ioctl(shared_fd, SIMPLE_REMAP_IOC_ACK, &seq) != 0;
+	return (void *)failed;
 }
 
 /*
@@ -167,34 +171,36 @@ static void *ack_loop(void *arg)
  * is, the other thread's older ACK landed after ours and moved the
  * acknowledged value back.
  */
-TEST(ack_never_moves_backwards_between_threads)
+TEST_F(sr, ack_never_moves_backwards_between_threads)
 {
-	int other = sr_open(O_RDWR), i, backwards = 0;
+	int other = sr_open(_metadata, O_RDWR), i, backwards = 0;
 	struct timespec start, now;
+	void *failed;
 	pthread_t t;
 
-	shared_fd = sr_open(O_RDWR);
+	shared_fd = sr_open(_metadata, O_RDWR);
 	ASSERT_EQ(0, pthread_create(&t, NULL, ack_loop, NULL));
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (i = 0;; i++) {
-		notify(other);
-		ack(shared_fd);
+		notify(_metadata, other);
+		ack(_metadata, shared_fd);
 		backwards += readable(shared_fd, 0);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - start.tv_sec >= 3)
 			break;
 	}
 	stop_acking = 1;
-	ASSERT_EQ(0, pthread_join(t, NULL));
+	ASSERT_EQ(0, pthread_join(t, &failed));
+	ASSERT_EQ(0, (long)failed);
 	printf("# %d rounds, %d with the acknowledged value moved back\n", i + 1, backwards);
 	ASSERT_EQ(0, backwards);
 }
 
 #define WAITERS 8
 
-TEST(many_waiters_all_woken)
+TEST_F(sr, many_waiters_all_woken)
 {
-	int fd = sr_open(O_RDWR), ready[2], i, status;
+	int fd = sr_open(_metadata, O_RDWR), ready[2], i, status;
 	pid_t pids[WAITERS];
 	char c;
 
@@ -202,7 +208,7 @@ TEST(many_waiters_all_woken)
 	for (i = 0; i < WAITERS; i++) {
 		pids[i] = fork();
 		if (pids[i] == 0) {
-			int mine = sr_open(O_RDONLY);
+			int mine = sr_open(_metadata, O_RDONLY);
 
 			ASSERT_EQ(1, write(ready[1], "r", 1));
 			_exit(readable(mine, 20000) == 1 ? 0 : 1);
@@ -210,23 +216,23 @@ TEST(many_waiters_all_woken)
 	}
 	for (i = 0; i < WAITERS; i++)
 		ASSERT_EQ(1, read(ready[0], &c, 1));
-	notify(fd);
+	notify(_metadata, fd);
 	for (i = 0; i < WAITERS; i++) {
 		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
 		ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
 }
 
-TEST(waiter_killed_while_sleeping)
+TEST_F(sr, waiter_killed_while_sleeping)
 {
-	int fd = sr_open(O_RDWR), ready[2], status;
+	int fd = sr_open(_metadata, O_RDWR), ready[2], status;
 	pid_t pid;
 	char c;
 
 	ASSERT_EQ(0, pipe(ready));
 	pid = fork();
 	if (pid == 0) {
-		int mine = sr_open(O_RDONLY);
+		int mine = sr_open(_metadata, O_RDONLY);
 
 		ASSERT_EQ(1, write(ready[1], "r", 1));
 		readable(mine, -1);
@@ -238,23 +244,23 @@ TEST(waiter_killed_while_sleeping)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	/* The dead waiter left the wait queue: notifying still works. */
-	notify(fd);
-	notify(fd);
+	notify(_metadata, fd);
+	notify(_metadata, fd);
 }
 
-TEST(epoll_edge_triggered)
+TEST_F(sr, epoll_edge_triggered)
 {
-	int fd1 = sr_open(O_RDWR), fd2 = sr_open(O_RDONLY), ep = epoll_create1(0);
+	int fd1 = sr_open(_metadata, O_RDWR), fd2 = sr_open(_metadata, O_RDONLY), ep = epoll_create1(0);
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLET }, out;
 
 	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, fd2, &ev));
 	ASSERT_EQ(0, epoll_wait(ep, &out, 1, 0));
-	notify(fd1);
+	notify(_metadata, fd1);
 	ASSERT_EQ(1, epoll_wait(ep, &out, 1, 1000));
 	ASSERT_TRUE(out.events & EPOLLIN);
 	/* Edge-triggered: no new edge until the next notification. */
 	ASSERT_EQ(0, epoll_wait(ep, &out, 1, 0));
-	notify(fd1);
+	notify(_metadata, fd1);
 	ASSERT_EQ(1, epoll_wait(ep, &out, 1, 1000));
 }
 
@@ -270,18 +276,18 @@ static void *poll_thread(void *arg)
 	return (void *)(long)pfd.revents;
 }
 
-TEST(close_while_another_thread_polls)
+TEST_F(sr, close_while_another_thread_polls)
 {
-	int fd1 = sr_open(O_RDWR);
+	int fd1 = sr_open(_metadata, O_RDWR);
 	pthread_t t;
 	void *ret;
 
-	polled_fd = sr_open(O_RDONLY);
+	polled_fd = sr_open(_metadata, O_RDONLY);
 	ASSERT_EQ(0, pthread_create(&t, NULL, poll_thread, NULL));
 	usleep(100 * 1000);
 	ASSERT_EQ(0, close(polled_fd));
 	/* The wake-up reaches the sleeper, which finds its fd gone. */
-	notify(fd1);
+	notify(_metadata, fd1);
 	ASSERT_EQ(0, pthread_join(t, &ret));
 	ASSERT_EQ(POLLNVAL, (long)ret);
 }
@@ -295,7 +301,7 @@ static pid_t spawn(char *const argv[])
 	return pid;
 }
 
-static void ring_messages(const char *count)
+static void ring_messages(struct __test_metadata *_metadata, const char *count)
 {
 	char *consumer[] = { "ring_consumer", "-n", (char *)count, NULL };
 	char *producer[] = { "ring_producer", "-n", (char *)count, NULL };
@@ -309,12 +315,12 @@ static void ring_messages(const char *count)
 	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
-TEST(ring_passes_a_million_messages_in_order)
+TEST_F(sr, ring_passes_a_million_messages_in_order)
 {
-	ring_messages("1000000");
+	ring_messages(_metadata, "1000000");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	return sr_main();
+	return sr_main(argc, argv);
 }

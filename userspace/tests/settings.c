@@ -30,7 +30,7 @@ static int read_file(const char *path, char *buf, size_t len)
 }
 
 /* A number in a /proc or sysfs file, or in its "name value" line. */
-static long long read_number(const char *path, const char *name)
+static long long read_number(struct __test_metadata *_metadata, const char *path, const char *name)
 {
 	char buf[4096], *p = buf;
 
@@ -44,7 +44,7 @@ static long long read_number(const char *path, const char *name)
 }
 
 /* "always within_size advise [never] deny force": the bracketed word. */
-static bool shmem_thp_setting(char *out, size_t len)
+static bool shmem_thp_setting(struct __test_metadata *_metadata, char *out, size_t len)
 {
 	char buf[256], *open_b, *close_b;
 
@@ -58,7 +58,7 @@ static bool shmem_thp_setting(char *out, size_t len)
 }
 
 /* Touch every page of @p with its index, check each page reads it back. */
-static void touch_and_check(int fd, volatile char *p, size_t len)
+static void touch_and_check(struct __test_metadata *_metadata, int fd, volatile char *p, size_t len)
 {
 	long ps = sr_page_size();
 	size_t i;
@@ -77,10 +77,10 @@ static void touch_and_check(int fd, volatile char *p, size_t len)
  * the page table entries and touch again (the fault path in every struct
  * page mode); not one page may be mapped by a PMD.
  */
-static int map_touch_at_2m(void *arg)
+static int map_touch_at_2m(struct __test_metadata *_metadata, void *arg)
 {
-	size_t len = sr_size();
-	int fd = sr_open(O_RDWR);
+	size_t len = sr_size(_metadata);
+	int fd = sr_open(_metadata, O_RDWR);
 	char *area, *p;
 
 	(void)arg;
@@ -88,13 +88,13 @@ static int map_touch_at_2m(void *arg)
 	ASSERT_TRUE(area != MAP_FAILED);
 	p = (char *)(((uintptr_t)area + SZ_2M - 1) & ~(SZ_2M - 1));
 	ASSERT_TRUE(mmap(p, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == p);
-	touch_and_check(fd, p, len);
-	ASSERT_EQ(0, sr_meminfo_kib("ShmemPmdMapped: %lld kB"));
+	touch_and_check(_metadata, fd, p, len);
+	ASSERT_EQ(0, sr_meminfo_kib(_metadata, "ShmemPmdMapped: %lld kB"));
 	/* (A VM_PFNMAP mapping refuses MADV_DONTNEED.) */
-	if (!sr_pfnmap()) {
+	if (!sr_pfnmap(_metadata)) {
 		ASSERT_EQ(0, madvise(p, len, MADV_DONTNEED));
-		touch_and_check(fd, p, len);
-		ASSERT_EQ(0, sr_meminfo_kib("ShmemPmdMapped: %lld kB"));
+		touch_and_check(_metadata, fd, p, len);
+		ASSERT_EQ(0, sr_meminfo_kib(_metadata, "ShmemPmdMapped: %lld kB"));
 	}
 	ASSERT_EQ(0, munmap(p, len));
 	return 0;
@@ -106,47 +106,47 @@ static int map_touch_at_2m(void *arg)
  * happened. Nothing may be left: Shmem back to its level, no PMD still
  * mapped, no new taint (Bad page, Bad rss-counter set B).
  */
-static void shmem_thp_round(const char *setting)
+static void shmem_thp_round(struct __test_metadata *_metadata, const char *setting)
 {
 	long long shmem, taint, huge;
-	bool pfnmap = sr_pfnmap();
+	bool pfnmap = sr_pfnmap(_metadata);
 	char old[32];
 	int ret;
 
-	if (!shmem_thp_setting(old, sizeof(old)))
-		TAP_SKIP("no %s: this kernel has no transparent huge pages", SHMEM_THP);
+	if (!shmem_thp_setting(_metadata, old, sizeof(old)))
+		SKIP(return, "no %s: this kernel has no transparent huge pages", SHMEM_THP);
 	ASSERT_EQ(0, sr_unload());
-	shmem = sr_meminfo_kib("Shmem: %lld kB");
-	taint = read_number(TAINTED, NULL);
+	shmem = sr_meminfo_kib(_metadata, "Shmem: %lld kB");
+	taint = read_number(_metadata, TAINTED, NULL);
 	ASSERT_EQ(0, sr_write_file(SHMEM_THP, setting));
 	/* 2 MiB free runs for tmpfs's huge folios (no compaction: best effort). */
 	sr_write_file("/proc/sys/vm/compact_memory", "1");
 	ret = sr_load("size=8M");
-	huge = sr_meminfo_kib("ShmemHugePages: %lld kB");
+	huge = sr_meminfo_kib(_metadata, "ShmemHugePages: %lld kB");
 	if (!ret)
-		ret = sr_in_child(map_touch_at_2m, NULL);
+		ret = sr_in_child(_metadata, map_touch_at_2m, NULL);
 	if (sr_loaded())
 		EXPECT_EQ(0, sr_unload());
 	ASSERT_EQ(0, sr_write_file(SHMEM_THP, old));
 	printf("# shmem_enabled=%s: ShmemHugePages %lld kB while loaded\n", setting, huge);
 	ASSERT_EQ(0, ret);
-	EXPECT_EQ(0, sr_meminfo_kib("ShmemPmdMapped: %lld kB"));
-	EXPECT_TRUE(sr_meminfo_kib("Shmem: %lld kB") < shmem + 512);
-	ASSERT_EQ(taint, read_number(TAINTED, NULL));
+	EXPECT_EQ(0, sr_meminfo_kib(_metadata, "ShmemPmdMapped: %lld kB"));
+	EXPECT_TRUE(sr_meminfo_kib(_metadata, "Shmem: %lld kB") < shmem + 512);
+	ASSERT_EQ(taint, read_number(_metadata, TAINTED, NULL));
 	/* The struct page modes' buffer is tmpfs: huge, when tmpfs can. */
 	if (!strcmp(setting, "always") && !pfnmap && huge < 8192)
-		TAP_SKIP("tmpfs found no free 2 MiB runs (ShmemHugePages %lld kB): no huge folio was mapped",
+		SKIP(return, "tmpfs found no free 2 MiB runs (ShmemHugePages %lld kB): no huge folio was mapped",
 			 huge);
 }
 
-TEST(huge_tmpfs_pages_are_mapped_by_pte_only)
+TEST_F(sr, huge_tmpfs_pages_are_mapped_by_pte_only)
 {
-	shmem_thp_round("always");
+	shmem_thp_round(_metadata, "always");
 }
 
-TEST(small_tmpfs_pages_map_and_unload_cleanly)
+TEST_F(sr, small_tmpfs_pages_map_and_unload_cleanly)
 {
-	shmem_thp_round("never");
+	shmem_thp_round(_metadata, "never");
 }
 
 /* Allocate and touch @arg MiB over and over until killed. */
@@ -166,9 +166,9 @@ static int hog(void *arg)
 }
 
 /* Start hog() with a quarter of the RAM; its pid. */
-static pid_t start_hog(void)
+static pid_t start_hog(struct __test_metadata *_metadata)
 {
-	long long mib = sr_meminfo_kib("MemTotal: %lld kB") / 1024 / 4;
+	long long mib = sr_meminfo_kib(_metadata, "MemTotal: %lld kB") / 1024 / 4;
 	pid_t pid;
 
 	fflush(stdout);
@@ -180,7 +180,7 @@ static pid_t start_hog(void)
 	return pid;
 }
 
-static void stop_hog(pid_t pid)
+static void stop_hog(struct __test_metadata *_metadata, pid_t pid)
 {
 	int status;
 
@@ -197,44 +197,44 @@ static bool oom_killed(int kmsg)
 }
 
 /* A buffer over half of the RAM is refused up front, with a reason. */
-TEST(buffer_of_ninety_percent_of_ram_fails_enomem)
+TEST_F(sr, buffer_of_ninety_percent_of_ram_fails_enomem)
 {
-	long long total = sr_meminfo_kib("MemTotal: %lld kB");
-	int kmsg = sr_kmsg_open(), oom = sr_kmsg_open();
+	long long total = sr_meminfo_kib(_metadata, "MemTotal: %lld kB");
+	int kmsg = sr_kmsg_open(_metadata), oom = sr_kmsg_open(_metadata);
 	char params[64];
 	pid_t hog_pid;
 
 	ASSERT_EQ(0, sr_unload());
-	hog_pid = start_hog();
+	hog_pid = start_hog(_metadata);
 	snprintf(params, sizeof(params), "size=%lldK", total * 9 / 10);
 	ASSERT_EQ(-ENOMEM, sr_load(params));
-	stop_hog(hog_pid);
+	stop_hog(_metadata, hog_pid);
 	ASSERT_TRUE(!sr_loaded());
 	ASSERT_TRUE(sr_kmsg_has(kmsg, "more than half of this machine's RAM"));
 	ASSERT_TRUE(!oom_killed(oom));
 }
 
 /* Up to the limit it loads, maps and fills while others need memory too. */
-TEST(buffer_of_forty_percent_of_ram_maps_without_oom)
+TEST_F(sr, buffer_of_forty_percent_of_ram_maps_without_oom)
 {
-	long long total = sr_meminfo_kib("MemTotal: %lld kB");
-	int kmsg = sr_kmsg_open(), fd, ret;
+	long long total = sr_meminfo_kib(_metadata, "MemTotal: %lld kB");
+	int kmsg = sr_kmsg_open(_metadata), fd, ret;
 	char params[64], *p;
 	size_t len;
 	pid_t hog_pid;
 
 	ASSERT_EQ(0, sr_unload());
-	hog_pid = start_hog();
+	hog_pid = start_hog(_metadata);
 	snprintf(params, sizeof(params), "size=%lldK", total * 4 / 10);
 	ret = sr_load(params);
 	if (ret)
 		kill(hog_pid, SIGKILL);
 	ASSERT_EQ(0, ret);
-	fd = sr_open(O_RDWR);
-	len = sr_info(fd).size;
-	p = sr_mmap(fd, len, PROT_READ | PROT_WRITE, 0);
-	touch_and_check(fd, p, len);
-	stop_hog(hog_pid);
+	fd = sr_open(_metadata, O_RDWR);
+	len = sr_info(_metadata, fd).size;
+	p = sr_mmap(_metadata, fd, len, PROT_READ | PROT_WRITE, 0);
+	touch_and_check(_metadata, fd, p, len);
+	stop_hog(_metadata, hog_pid);
 	ASSERT_EQ(0, munmap(p, len));
 	ASSERT_TRUE(!oom_killed(kmsg));
 }
@@ -243,7 +243,7 @@ TEST(buffer_of_forty_percent_of_ram_maps_without_oom)
  * Load the module from inside a memory cgroup, then remove the cgroup:
  * the buffer is not charged there, and nothing keeps it alive, dying.
  */
-static int load_in_loader_cgroup(void *arg)
+static int load_in_loader_cgroup(struct __test_metadata *_metadata, void *arg)
 {
 	char pid[16];
 
@@ -254,7 +254,7 @@ static int load_in_loader_cgroup(void *arg)
 	return 0;
 }
 
-TEST(buffer_is_not_charged_to_the_cgroup_that_loads_it)
+TEST_F(sr, buffer_is_not_charged_to_the_cgroup_that_loads_it)
 {
 	long long dying, charged = -1;
 	char controllers[256];
@@ -264,28 +264,28 @@ TEST(buffer_is_not_charged_to_the_cgroup_that_loads_it)
 		mount("cgroup2", CGROOT, "cgroup2", 0, NULL);
 	if (read_file(CGROOT "cgroup.controllers", controllers, sizeof(controllers)) ||
 	    !strstr(controllers, "memory"))
-		TAP_SKIP("no cgroup2 memory controller in this kernel");
+		SKIP(return, "no cgroup2 memory controller in this kernel");
 	ASSERT_EQ(0, sr_write_file(CGROOT "cgroup.subtree_control", "+memory"));
 	ASSERT_EQ(0, sr_unload());
 	rmdir(CGLOADER);
-	dying = read_number(CGROOT "cgroup.stat", "nr_dying_descendants ");
+	dying = read_number(_metadata, CGROOT "cgroup.stat", "nr_dying_descendants ");
 	ASSERT_EQ(0, mkdir(CGLOADER, 0755));
-	ret = sr_in_child(load_in_loader_cgroup, NULL);
+	ret = sr_in_child(_metadata, load_in_loader_cgroup, NULL);
 	if (!ret)
-		charged = read_number(CGLOADER "/memory.current", NULL);
+		charged = read_number(_metadata, CGLOADER "/memory.current", NULL);
 	ASSERT_EQ(0, rmdir(CGLOADER));
 	ASSERT_EQ(0, ret);
 	printf("# the loader's cgroup was charged %lld KiB for a 32 MiB buffer\n", charged / 1024);
 	EXPECT_TRUE(charged < 4 << 20);
 	/* Removed, the cgroup goes once RCU and its last references let it. */
-	for (i = 0; i < 100 && read_number(CGROOT "cgroup.stat", "nr_dying_descendants ") > dying; i++)
+	for (i = 0; i < 100 && read_number(_metadata, CGROOT "cgroup.stat", "nr_dying_descendants ") > dying; i++)
 		usleep(100 * 1000);
-	EXPECT_EQ(dying, read_number(CGROOT "cgroup.stat", "nr_dying_descendants "));
+	EXPECT_EQ(dying, read_number(_metadata, CGROOT "cgroup.stat", "nr_dying_descendants "));
 	ASSERT_EQ(0, sr_unload());
 }
 
 /* Whether uid 65534 can open @path for reading: 0, or the errno. */
-static int nobody_opens(const char *path)
+static int nobody_opens(struct __test_metadata *_metadata, const char *path)
 {
 	int status;
 	pid_t pid = fork();
@@ -301,35 +301,35 @@ static int nobody_opens(const char *path)
 }
 
 /* Users who may not open the node do not watch its activity either. */
-TEST(counters_are_root_only)
+TEST_F(sr, counters_are_root_only)
 {
 	static const char *const names[] = { "mappings", "mmap_calls", "bytes_read",
 					     "bytes_written", "nr_chunks" };
 	char path[128];
 	size_t i;
 
-	ASSERT_EQ(EACCES, nobody_opens(SR_DEV));
+	ASSERT_EQ(EACCES, nobody_opens(_metadata, SR_DEV));
 	for (i = 0; i < ARRAY_SIZE(names); i++) {
 		snprintf(path, sizeof(path), SR_SYSFS "%s", names[i]);
-		EXPECT_EQ(EACCES, nobody_opens(path));
-		sr_counter(names[i]);
+		EXPECT_EQ(EACCES, nobody_opens(_metadata, path));
+		sr_counter(_metadata, names[i]);
 	}
 	/* The node's own attributes stay world-readable, as for any device. */
-	ASSERT_EQ(0, nobody_opens(SR_SYSFS "dev"));
+	ASSERT_EQ(0, nobody_opens(_metadata, SR_SYSFS "dev"));
 }
 
 /* Writing through a mapping is not writing to the node: as write(). */
-TEST(writes_through_the_mapping_leave_the_node_mtime)
+TEST_F(sr, writes_through_the_mapping_leave_the_node_mtime)
 {
-	int fd = sr_open(O_RDWR);
-	size_t len = sr_info(fd).size;
+	int fd = sr_open(_metadata, O_RDWR);
+	size_t len = sr_info(_metadata, fd).size;
 	struct stat before, after;
 	char *p;
 
 	ASSERT_EQ(0, stat(SR_DEV, &before));
 	usleep(50 * 1000);
-	p = sr_mmap(fd, len, PROT_READ | PROT_WRITE, 0);
-	touch_and_check(fd, p, len);
+	p = sr_mmap(_metadata, fd, len, PROT_READ | PROT_WRITE, 0);
+	touch_and_check(_metadata, fd, p, len);
 	ASSERT_EQ(1, pwrite(fd, "w", 1, 0));
 	ASSERT_EQ(0, munmap(p, len));
 	ASSERT_EQ(0, stat(SR_DEV, &after));
@@ -337,7 +337,7 @@ TEST(writes_through_the_mapping_leave_the_node_mtime)
 	ASSERT_EQ(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	return sr_main();
+	return sr_main(argc, argv);
 }

@@ -1,37 +1,101 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Fixtures for the guest tests: load and unload the module, open the
- * device, read its sysfs files. A test program starts with the module
- * unloaded, loads it with $SR_PARAMS (e.g. "map_mode=pages") from $SR_KO,
- * runs its tests, and leaves it unloaded; the last TAP line says whether it
- * could. Only the guest, as root, runs these; they need nothing but the
- * UAPI header, so that a library bug cannot hide a driver bug.
+ * The guest tests run under the kernel's own harness, kselftest_harness.h
+ * (from linux-source-6.1, see scripts/kselftest.sh). This adds what it
+ * lacks: the sr fixture, whose variants are the driver's map_modes; an
+ * errno assertion; killing what a test left running; loading the module and
+ * reading its sysfs files. Tests need nothing but the UAPI header, so that
+ * a library bug cannot hide a driver bug.
+ *
+ *	TEST_F(sr, read_at_end_returns_zero)
+ *	{
+ *		int fd = sr_open(_metadata, O_RDWR);
+ *
+ *		ASSERT_EQ(0, pread(fd, buf, 1, sr_size(_metadata)));
+ *	}
+ *
+ * Each TEST_F(sr, ...) runs once per map_mode, in its own process and
+ * process group, with the module loaded in that mode with its default
+ * size; sr_load() and sr_reload() load in the same mode. After the last
+ * test of a program, sr_end.module_unloads_after_tests unloads the module.
+ * "-v MODE" (repeatable) runs only those variants.
  */
 #ifndef SR_TEST_H
 #define SR_TEST_H
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 
 #include <linux/simple_remap.h>
 
-#include "tap.h"
+#include "kselftest_harness.h"
 
-#define SR_NAME		"simple_remap"
-#define SR_KO_DEFAULT	"/opt/sr/simple_remap.ko"
-#define SR_DEV		"/dev/" SR_NAME
-#define SR_SYSFS	"/sys/class/misc/" SR_NAME "/"
-#define SR_PARAM	"/sys/module/" SR_NAME "/parameters/"
+/* The harness's 30 s is too short for some tests in an emulated guest. */
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT 120
 
-static inline const char *sr_default_params(void)
+#define SR_NAME "simple_remap"
+#define SR_KO_DEFAULT "/opt/sr/simple_remap.ko"
+#define SR_DEV "/dev/" SR_NAME
+#define SR_SYSFS "/sys/class/misc/" SR_NAME "/"
+#define SR_PARAM "/sys/module/" SR_NAME "/parameters/"
+
+static inline const char *sr_errname(int err)
 {
-	return getenv("SR_PARAMS") ?: "";
+	return err ? strerrorname_np(err) ?: "?" : "0";
+}
+
+/* @call must fail, returning -1 (or MAP_FAILED), with errno @err. */
+#define __SR_ERRNO(err, call, text, _assert)					\
+	do {								\
+		long long __r;						\
+		int __e;						\
+		errno = 0;						\
+		__r = (long long)(call);				\
+		__e = errno;						\
+		if (_assert)						\
+			__INC_STEP(_metadata);				\
+		if (__r != -1 || __e != (err)) {			\
+			TH_LOG("%s: expected -1 (errno %s), got %lld (errno %s)", \
+			       text, sr_errname(err), __r, sr_errname(__e)); \
+			_metadata->passed = 0;				\
+			_metadata->trigger = 1;				\
+		}							\
+	} while (0);							\
+	OPTIONAL_HANDLER(_assert)
+
+/* Stringified here, before the arguments' macros expand. */
+#define ASSERT_ERRNO(err, call) __SR_ERRNO(err, call, #call, 1)
+#define EXPECT_ERRNO(err, call) __SR_ERRNO(err, call, #call, 0)
+
+/* What the tests of one program share, in the runner and every test. */
+struct sr_shared {
+	long long default_size;	/* the buffer of a load with no size= */
+	pid_t last_test;	/* the last test's process group */
+};
+
+static struct sr_shared *sr_shared;
+/* The variant's map_mode, for every load in this test. */
+static const char *sr_mode;
+/* Every variant of the sr fixture, space-separated, before -v. */
+static char sr_variants[128];
+
+static void __attribute__((constructor)) sr_shared_init(void)
+{
+	sr_shared = mmap(NULL, sizeof(*sr_shared), PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sr_shared == MAP_FAILED) {
+		perror("mmap");
+		exit(KSFT_FAIL);
+	}
 }
 
 static inline const char *sr_ko(void)
@@ -49,7 +113,7 @@ static inline void sr_wait_dev(void)
 		nanosleep(&tick, NULL);
 }
 
-/* finit_module() with $SR_PARAMS then @params; 0 or -errno. */
+/* finit_module() in the variant's map_mode with @params; 0 or -errno. */
 static inline int sr_load(const char *params)
 {
 	int fd = open(sr_ko(), O_RDONLY | O_CLOEXEC), ret;
@@ -57,7 +121,8 @@ static inline int sr_load(const char *params)
 
 	if (fd < 0)
 		return -errno;
-	snprintf(all, sizeof(all), "%s %s", sr_default_params(), params ?: "");
+	snprintf(all, sizeof(all), "%s%s %s", sr_mode ? "map_mode=" : "",
+		 sr_mode ?: "", params ?: "");
 	ret = syscall(SYS_finit_module, fd, all, 0) ? -errno : 0;
 	close(fd);
 	if (!ret)
@@ -74,48 +139,6 @@ static inline int sr_unload(void)
 static inline bool sr_loaded(void)
 {
 	return access("/sys/module/" SR_NAME, F_OK) == 0;
-}
-
-/* Load the module afresh (zeroed buffer) with @params on top of the defaults. */
-static inline void sr_reload(const char *params)
-{
-	int ret;
-
-	if (sr_loaded())
-		ASSERT_EQ(0, sr_unload());
-	ret = sr_load(params);
-	if (ret)
-		TAP_FAIL("loading %s with '%s %s': %s", sr_ko(),
-			 sr_default_params(), params ?: "", tap_errname(-ret));
-}
-
-static inline int sr_open(int flags)
-{
-	int fd = open(SR_DEV, flags | O_CLOEXEC);
-
-	if (fd < 0)
-		TAP_FAIL("open %s: %s", SR_DEV, tap_errname(errno));
-	return fd;
-}
-
-/* GET_INFO; poisoned first, so that a field the driver skips shows. */
-static inline struct simple_remap_info sr_info(int fd)
-{
-	struct simple_remap_info info;
-
-	memset(&info, 0xa5, sizeof(info));
-	if (ioctl(fd, SIMPLE_REMAP_IOC_GET_INFO, &info))
-		TAP_FAIL("GET_INFO: %s", tap_errname(errno));
-	return info;
-}
-
-static inline uint64_t sr_size(void)
-{
-	int fd = sr_open(O_RDONLY);
-	uint64_t size = sr_info(fd).size;
-
-	close(fd);
-	return size;
 }
 
 /* A sysfs file under @dir holding one decimal number and a newline; -errno. */
@@ -136,26 +159,73 @@ static inline int sr_sysfs_try(const char *dir, const char *name, long long *val
 	errno = 0;
 	*val = strtoll(buf, &end, 10);
 	if (end == buf || errno || strcmp(end, "\n")) {
-		printf("# %s: '%s' is not a decimal number and a newline\n", path, buf);
+		ksft_print_msg("%s: '%s' is not a decimal number and a newline\n", path, buf);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static inline long long sr_sysfs(const char *dir, const char *name)
+/* Load the module afresh (zeroed buffer) with @params, in the variant's mode. */
+static inline void sr_reload(struct __test_metadata *_metadata, const char *params)
+{
+	int ret;
+
+	if (sr_loaded())
+		ASSERT_EQ(0, sr_unload());
+	ret = sr_load(params);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("loading %s with 'map_mode=%s %s': %s", sr_ko(), sr_mode ?: "",
+		       params ?: "", sr_errname(-ret));
+	}
+}
+
+static inline int sr_open(struct __test_metadata *_metadata, int flags)
+{
+	int fd = open(SR_DEV, flags | O_CLOEXEC);
+
+	ASSERT_LE(0, fd) {
+		TH_LOG("open %s: %s", SR_DEV, sr_errname(errno));
+	}
+	return fd;
+}
+
+/* GET_INFO; poisoned first, so that a field the driver skips shows. */
+static inline struct simple_remap_info sr_info(struct __test_metadata *_metadata, int fd)
+{
+	struct simple_remap_info info;
+
+	memset(&info, 0xa5, sizeof(info));
+	ASSERT_EQ(0, ioctl(fd, SIMPLE_REMAP_IOC_GET_INFO, &info)) {
+		TH_LOG("GET_INFO: %s", sr_errname(errno));
+	}
+	return info;
+}
+
+static inline uint64_t sr_size(struct __test_metadata *_metadata)
+{
+	int fd = sr_open(_metadata, O_RDONLY);
+	uint64_t size = sr_info(_metadata, fd).size;
+
+	close(fd);
+	return size;
+}
+
+static inline long long sr_sysfs(struct __test_metadata *_metadata, const char *dir,
+				 const char *name)
 {
 	long long val = 0;
 	int ret = sr_sysfs_try(dir, name, &val);
 
-	if (ret)
-		TAP_FAIL("%s%s: %s", dir, name, tap_errname(-ret));
+	ASSERT_EQ(0, ret) {
+		TH_LOG("%s%s: %s", dir, name, sr_errname(-ret));
+	}
 	return val;
 }
 
 /* An operator counter: /sys/class/misc/simple_remap/@name. */
-static inline long long sr_counter(const char *name)
+static inline long long sr_counter(struct __test_metadata *_metadata, const char *name)
 {
-	return sr_sysfs(SR_SYSFS, name);
+	return sr_sysfs(_metadata, SR_SYSFS, name);
 }
 
 /* Write @val to a /proc, sysfs or debugfs file in one write(); 0 or -errno. */
@@ -172,34 +242,31 @@ static inline int sr_write_file(const char *path, const char *val)
 }
 
 /* A /proc/meminfo field in KiB ("MemFree: %lld kB"), after dropping caches. */
-static inline long long sr_meminfo_kib(const char *format)
+static inline long long sr_meminfo_kib(struct __test_metadata *_metadata, const char *format)
 {
 	char line[128];
 	long long kib = -1;
-	int dc = open("/proc/sys/vm/drop_caches", O_WRONLY);
 	FILE *f;
 
-	if (dc >= 0) {
-		ASSERT_EQ(2, write(dc, "3\n", 2));
-		close(dc);
-	}
+	ASSERT_EQ(0, sr_write_file("/proc/sys/vm/drop_caches", "3\n"));
 	f = fopen("/proc/meminfo", "r");
 	while (f && fgets(line, sizeof(line), f))
 		if (sscanf(line, format, &kib) == 1)
 			break;
 	if (f)
 		fclose(f);
-	ASSERT_TRUE(kib >= 0);
+	ASSERT_LE(0, kib);
 	return kib;
 }
 
 /* The kernel log from now on: sr_kmsg_has() reads what came since. */
-static inline int sr_kmsg_open(void)
+static inline int sr_kmsg_open(struct __test_metadata *_metadata)
 {
 	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
-	if (fd < 0 || lseek(fd, 0, SEEK_END) < 0)
-		TAP_FAIL("/dev/kmsg: %s", tap_errname(errno));
+	ASSERT_TRUE(fd >= 0 && lseek(fd, 0, SEEK_END) >= 0) {
+		TH_LOG("/dev/kmsg: %s", sr_errname(errno));
+	}
 	return fd;
 }
 
@@ -213,32 +280,49 @@ static inline bool sr_kmsg_has(int fd, const char *text)
 	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
 		rec[n > 0 ? n : 0] = 0;
 		if (!found && strstr(rec, text)) {
-			printf("# kernel log: %s", strchr(rec, ';') ? strchr(rec, ';') + 1 : rec);
+			ksft_print_msg("kernel log: %s",
+				       strchr(rec, ';') ? strchr(rec, ';') + 1 : rec);
 			found = true;
 		}
 	}
 	return found;
 }
 
-/* "remap", "pages" or "fault": how the loaded module maps. */
-static inline const char *sr_map_mode(void)
+/* The driver's map_mode parameter, e.g. "[remap] pages fault"; -errno. */
+static inline int sr_map_mode_param(char *buf, size_t len)
 {
-	static char mode[16];
 	int fd = open(SR_PARAM "map_mode", O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, mode, sizeof(mode) - 1);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, len - 1);
 
+	if (n < 0)
+		n = -errno;
 	if (fd >= 0)
 		close(fd);
-	if (n <= 0)
-		TAP_FAIL("cannot read %smap_mode", SR_PARAM);
-	mode[strcspn(mode, "\n")] = 0;
-	return mode;
+	if (n < 0)
+		return n;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+/* "remap", "pages" or "fault": how the loaded module maps (the bracketed one). */
+static inline const char *sr_map_mode(struct __test_metadata *_metadata)
+{
+	static char mode[64];
+	char *open;
+
+	ASSERT_EQ(0, sr_map_mode_param(mode, sizeof(mode)));
+	open = strchr(mode, '[');
+	if (!open)
+		return mode;
+	open[strcspn(open, "]")] = 0;
+	return open + 1;
 }
 
 /* remap_pfn_range() mappings have no struct page that GUP could pin. */
-static inline int sr_pfnmap(void)
+static inline int sr_pfnmap(struct __test_metadata *_metadata)
 {
-	return !strcmp(sr_map_mode(), "remap");
+	return !strcmp(sr_map_mode(_metadata), "remap");
 }
 
 static inline long sr_page_size(void)
@@ -246,21 +330,24 @@ static inline long sr_page_size(void)
 	return sysconf(_SC_PAGESIZE);
 }
 
-static inline void *sr_mmap(int fd, size_t len, int prot, uint64_t off)
+static inline void *sr_mmap(struct __test_metadata *_metadata, int fd, size_t len, int prot,
+			    uint64_t off)
 {
 	void *p = mmap(NULL, len, prot, MAP_SHARED, fd, (off_t)off);
 
-	if (p == MAP_FAILED)
-		TAP_FAIL("mmap %zu bytes at %llu: %s", len,
-			 (unsigned long long)off, tap_errname(errno));
+	ASSERT_NE(MAP_FAILED, p) {
+		TH_LOG("mmap %zu bytes at %llu: %s", len, (unsigned long long)off,
+		       sr_errname(errno));
+	}
 	return p;
 }
 
 /*
  * Run @fn in a child process; its exit status (0: passed, and no
- * EXPECT_*() failed there), -1 if it died.
+ * EXPECT_*() failed there), -1 if it died (an ASSERT_*() there aborts it).
  */
-static inline int sr_in_child(int (*fn)(void *), void *arg)
+static inline int sr_in_child(struct __test_metadata *_metadata,
+			      int (*fn)(struct __test_metadata *, void *), void *arg)
 {
 	int status, ret;
 	pid_t pid;
@@ -268,62 +355,139 @@ static inline int sr_in_child(int (*fn)(void *), void *arg)
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
-		ret = fn(arg);
+		ret = fn(_metadata, arg);
 		fflush(stdout);
-		_exit(ret ?: tap_failed);
+		_exit(ret ?: !_metadata->passed);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) != pid)
 		return -1;
 	if (WIFSIGNALED(status))
-		printf("# child killed by SIG%s\n", sigabbrev_np(WTERMSIG(status)) ?: "?");
+		ksft_print_msg("child killed by SIG%s\n", sigabbrev_np(WTERMSIG(status)) ?: "?");
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* The buffer size of a load with the defaults, for sr_fixture(). */
-static long long sr_default_size;
+/*
+ * In the test's process (the leader of the group the harness made for it):
+ * move to the runner's group (sr_main() made one), kill whatever is left in
+ * the test's, and reap until no child is left (orphans of the test's
+ * children are the test's: it is their subreaper). Not in a child of the
+ * test, which an ASSERT_*() also sends to teardown.
+ */
+static inline void sr_kill_strays(void)
+{
+	pid_t me = getpid();
 
-/* Between tests: the module loaded with the defaults, whatever a test did. */
-static inline void sr_fixture(void)
+	if (getpgrp() != me)
+		return;
+	if (setpgid(0, getppid())) {
+		ksft_print_msg("cannot leave the test's process group: %s\n", sr_errname(errno));
+		return;
+	}
+	kill(-me, SIGKILL);
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		;
+}
+
+FIXTURE(sr) {};
+
+FIXTURE_VARIANT(sr) {
+	const char *map_mode;
+};
+
+/* Each mode the driver lists: map_modes_of_the_driver_are_the_variants checks. */
+FIXTURE_VARIANT_ADD(sr, remap) { .map_mode = "remap" };
+FIXTURE_VARIANT_ADD(sr, pages) { .map_mode = "pages" };
+FIXTURE_VARIANT_ADD(sr, fault) { .map_mode = "fault" };
+
+/* The module loaded in the variant's mode with the default size. */
+FIXTURE_SETUP(sr)
 {
 	long long size;
 
-	if (!sr_sysfs_try(SR_PARAM, "size", &size) && size == sr_default_size)
+	/* A test that crashed had no teardown: what it left goes now. */
+	if (sr_shared->last_test)
+		kill(-sr_shared->last_test, SIGKILL);
+	sr_shared->last_test = getpid();
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	sr_mode = variant->map_mode;
+	if (sr_shared->default_size && sr_loaded() && !strcmp(sr_map_mode(_metadata), sr_mode) &&
+	    !sr_sysfs_try(SR_PARAM, "size", &size) && size == sr_shared->default_size)
 		return;
-	if (sr_loaded() && sr_unload())
-		printf("# could not unload the module left by the last test\n");
-	if (!sr_loaded() && sr_load(NULL))
-		printf("# could not reload the module\n");
+	sr_reload(_metadata, NULL);
+	sr_shared->default_size = sr_sysfs(_metadata, SR_PARAM, "size");
 }
 
-/* The last test of every program: nothing still holds the module. */
-static inline void module_unloads_after_tests(void)
+FIXTURE_TEARDOWN(sr)
+{
+	sr_kill_strays();
+}
+
+/* After every test of the program: nothing still holds the module. */
+FIXTURE(sr_end) {};
+FIXTURE_TEARDOWN(sr_end) {}
+
+FIXTURE_SETUP(sr_end)
+{
+	if (sr_shared->last_test)
+		kill(-sr_shared->last_test, SIGKILL);
+	if (!sr_loaded())
+		ASSERT_EQ(0, sr_load(NULL));
+}
+
+TEST_F(sr_end, module_unloads_after_tests)
 {
 	ASSERT_EQ(0, sr_unload());
-	ASSERT_TRUE(!sr_loaded());
+	ASSERT_FALSE(sr_loaded());
 }
 
-/* main() of a test program: the module in, the tests, the module out. */
-static inline int sr_main(void)
+/*
+ * main() of a test program: "-v MODE" (repeatable, as newer harnesses
+ * have it) keeps only those variants of the sr fixture; then the harness.
+ */
+static inline int sr_main(int argc, char **argv)
 {
-	char variant[128] = "";
-	int ret;
+	struct __fixture_variant_metadata *v, *next, *head = NULL, *tail = NULL;
+	const char *want[8];
+	int opt, i, nr_want = 0;
 
-	if (sr_loaded()) {
-		printf("# %s was loaded before the tests: unloading it\n", SR_NAME);
-		sr_unload();
+	/* A group of its own, for each test to leave at teardown. */
+	setpgid(0, 0);
+	for (v = _sr_fixture_object.variant; v; v = v->next)
+		snprintf(sr_variants + strlen(sr_variants), sizeof(sr_variants) - strlen(sr_variants),
+			 "%s%s", *sr_variants ? " " : "", v->name);
+	while ((opt = getopt(argc, argv, "v:")) != -1) {
+		if (opt != 'v' || nr_want == (int)ARRAY_SIZE(want)) {
+			fprintf(stderr, "usage: %s [-v MODE]... (MODE: %s)\n", argv[0], sr_variants);
+			return KSFT_FAIL;
+		}
+		for (v = _sr_fixture_object.variant; v && strcmp(v->name, optarg); v = v->next)
+			;
+		if (!v) {
+			fprintf(stderr, "%s: no variant '%s' (there are: %s)\n", argv[0], optarg,
+				sr_variants);
+			return KSFT_FAIL;
+		}
+		want[nr_want++] = optarg;
 	}
-	ret = sr_load(NULL);
-	if (ret) {
-		printf("TAP version 13\n1..1\n# %s: %s\n", sr_ko(), strerror(-ret));
-		printf("not ok 1 - module_loads # %s\n", tap_errname(-ret));
-		return 1;
+	for (v = nr_want ? _sr_fixture_object.variant : NULL; v; v = next) {
+		next = v->next;
+		for (i = 0; i < nr_want && strcmp(want[i], v->name); i++)
+			;
+		if (i == nr_want)
+			continue;
+		v->next = NULL;
+		if (tail)
+			tail->next = v;
+		else
+			head = v;
+		v->prev = tail;
+		tail = v;
 	}
-	if (sr_sysfs_try(SR_PARAM, "size", &sr_default_size))
-		printf("# cannot read %ssize\n", SR_PARAM);
-	if (*sr_default_params())
-		snprintf(variant, sizeof(variant), " [%s]", sr_default_params());
-	tap_register("module_unloads_after_tests", module_unloads_after_tests);
-	return tap_main(sr_fixture, variant);
+	if (head) {
+		head->prev = tail;
+		_sr_fixture_object.variant = head;
+	}
+	return test_harness_run(argc, argv);
 }
 
 #endif /* SR_TEST_H */

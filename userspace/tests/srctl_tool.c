@@ -26,7 +26,7 @@ static void slurp(const char *path, char *buf, size_t len)
 }
 
 /* "srctl ARGS" through the shell, stdin from @in (NULL: empty). */
-static struct srctl_run srctl(const char *in, const char *fmt, ...)
+static struct srctl_run srctl(struct __test_metadata *_metadata, const char *in, const char *fmt, ...)
 {
 	static struct srctl_run r;
 	char args[256], cmd[512], io[3][64], diag[sizeof(r.err)], *line, *save;
@@ -66,29 +66,29 @@ static struct srctl_run srctl(const char *in, const char *fmt, ...)
 		ASSERT_TRUE(strstr(text, needle) != NULL);		\
 	} while (0)
 
-static void put(uint64_t off, const char *s)
+static void put(struct __test_metadata *_metadata, uint64_t off, const char *s)
 {
-	int fd = sr_open(O_RDWR);
+	int fd = sr_open(_metadata, O_RDWR);
 
 	ASSERT_EQ((ssize_t)strlen(s), pwrite(fd, s, strlen(s), (off_t)off));
 	close(fd);
 }
 
-static void get(uint64_t off, void *buf, size_t len)
+static void get(struct __test_metadata *_metadata, uint64_t off, void *buf, size_t len)
 {
-	int fd = sr_open(O_RDONLY);
+	int fd = sr_open(_metadata, O_RDONLY);
 
 	ASSERT_EQ((ssize_t)len, pread(fd, buf, len, (off_t)off));
 	close(fd);
 }
 
-TEST(info_reports_the_loaded_buffer)
+TEST_F(sr, info_reports_the_loaded_buffer)
 {
-	struct srctl_run r = srctl(NULL, "info");
+	struct srctl_run r = srctl(_metadata, NULL, "info");
 	char line[64];
 
 	ASSERT_EQ(0, r.status);
-	snprintf(line, sizeof(line), "size:        %" PRIu64 "\n", sr_size());
+	snprintf(line, sizeof(line), "size:        %" PRIu64 "\n", sr_size(_metadata));
 	ASSERT_HAS(r.out, line);
 	snprintf(line, sizeof(line), "page_size:   %ld\n", sr_page_size());
 	ASSERT_HAS(r.out, line);
@@ -96,44 +96,44 @@ TEST(info_reports_the_loaded_buffer)
 	ASSERT_HAS(r.out, line);
 }
 
-TEST(write_then_read_round_trips)
+TEST_F(sr, write_then_read_round_trips)
 {
 	struct srctl_run r;
 	char buf[8] = "";
 
-	ASSERT_EQ(0, srctl(NULL, "write -o 100 hello").status);
-	get(100, buf, 5);
+	ASSERT_EQ(0, srctl(_metadata, NULL, "write -o 100 hello").status);
+	get(_metadata, 100, buf, 5);
 	ASSERT_EQ(0, memcmp(buf, "hello", 5));
-	r = srctl(NULL, "read -o 100 -l 5");
+	r = srctl(_metadata, NULL, "read -o 100 -l 5");
 	ASSERT_EQ(0, r.status);
 	ASSERT_EQ(0, strcmp(r.out, "hello"));
 }
 
-TEST(write_takes_stdin)
+TEST_F(sr, write_takes_stdin)
 {
 	char buf[16] = "";
 
-	ASSERT_EQ(0, srctl("from stdin\n", "write -o 0x2000 -").status);
-	get(0x2000, buf, 11);
+	ASSERT_EQ(0, srctl(_metadata, "from stdin\n", "write -o 0x2000 -").status);
+	get(_metadata, 0x2000, buf, 11);
 	ASSERT_EQ(0, memcmp(buf, "from stdin\n", 11));
 }
 
-TEST(dump_shows_hex_and_text)
+TEST_F(sr, dump_shows_hex_and_text)
 {
 	struct srctl_run r;
 
-	ASSERT_EQ(0, srctl(NULL, "fill -p zero -l 16").status);
-	put(0, "hello, dump");
-	r = srctl(NULL, "dump -l 16");
+	ASSERT_EQ(0, srctl(_metadata, NULL, "fill -p zero -l 16").status);
+	put(_metadata, 0, "hello, dump");
+	r = srctl(_metadata, NULL, "dump -l 16");
 	ASSERT_EQ(0, r.status);
 	ASSERT_HAS(r.out, "00000000  68 65 6c 6c 6f 2c 20 64  75 6d 70");
 	ASSERT_HAS(r.out, "|hello, dump.....|");
 }
 
-TEST(dump_stops_at_the_end_of_the_buffer)
+TEST_F(sr, dump_stops_at_the_end_of_the_buffer)
 {
-	uint64_t size = sr_size();
-	struct srctl_run r = srctl(NULL, "dump -o %" PRIu64, size - 8);
+	uint64_t size = sr_size(_metadata);
+	struct srctl_run r = srctl(_metadata, NULL, "dump -o %" PRIu64, size - 8);
 	char line[32];
 
 	ASSERT_EQ(0, r.status);
@@ -143,80 +143,80 @@ TEST(dump_stops_at_the_end_of_the_buffer)
 	ASSERT_EQ(strlen(r.out) - 1, (size_t)(strchr(r.out, '\n') - r.out));
 }
 
-TEST(fill_and_verify_the_offset_pattern_across_pages)
+TEST_F(sr, fill_and_verify_the_offset_pattern_across_pages)
 {
 	uint64_t word;
 	char c;
 	struct srctl_run r;
 
-	put(4092, "z");
-	ASSERT_EQ(0, srctl(NULL, "fill -o 4093 -l 10000").status);
-	r = srctl(NULL, "verify -o 4093 -l 10000");
+	put(_metadata, 4092, "z");
+	ASSERT_EQ(0, srctl(_metadata, NULL, "fill -o 4093 -l 10000").status);
+	r = srctl(_metadata, NULL, "verify -o 4093 -l 10000");
 	ASSERT_EQ(0, r.status);
 	ASSERT_HAS(r.out, "verified 10000 bytes at offset 4093");
 	/* Each 8-byte word holds its offset; the byte before stays. */
-	get(8192, &word, 8);
+	get(_metadata, 8192, &word, 8);
 	ASSERT_EQ(8192ull, word);
-	get(4092, &c, 1);
+	get(_metadata, 4092, &c, 1);
 	ASSERT_EQ('z', c);
 }
 
-TEST(verify_reports_the_first_mismatch)
+TEST_F(sr, verify_reports_the_first_mismatch)
 {
 	struct srctl_run r;
 
-	ASSERT_EQ(0, srctl(NULL, "fill -p zero -l 4096").status);
-	put(50, "x");
-	r = srctl(NULL, "verify -p zero -l 4096");
+	ASSERT_EQ(0, srctl(_metadata, NULL, "fill -p zero -l 4096").status);
+	put(_metadata, 50, "x");
+	r = srctl(_metadata, NULL, "verify -p zero -l 4096");
 	ASSERT_EQ(1, r.status);
 	ASSERT_HAS(r.err, "mismatch at offset 50: expected 0x00, found 0x78");
 }
 
-TEST(write_past_the_end_fails_and_writes_nothing)
+TEST_F(sr, write_past_the_end_fails_and_writes_nothing)
 {
-	uint64_t size = sr_size();
+	uint64_t size = sr_size(_metadata);
 	char buf[4];
 	struct srctl_run r;
 
-	put(size - 4, "wxyz");
-	r = srctl(NULL, "write -o %" PRIu64 " abcdefgh", size - 4);
+	put(_metadata, size - 4, "wxyz");
+	r = srctl(_metadata, NULL, "write -o %" PRIu64 " abcdefgh", size - 4);
 	ASSERT_EQ(1, r.status);
 	ASSERT_HAS(r.err, "do not fit");
 	ASSERT_HAS(r.err, "nothing done");
-	get(size - 4, buf, 4);
+	get(_metadata, size - 4, buf, 4);
 	ASSERT_EQ(0, memcmp(buf, "wxyz", 4));
 }
 
-TEST(offset_past_the_end_fails)
+TEST_F(sr, offset_past_the_end_fails)
 {
-	struct srctl_run r = srctl(NULL, "read -o %" PRIu64, sr_size());
+	struct srctl_run r = srctl(_metadata, NULL, "read -o %" PRIu64, sr_size(_metadata));
 
 	ASSERT_EQ(1, r.status);
 	ASSERT_HAS(r.err, "past the end");
 	ASSERT_EQ(0, r.out[0]);
 }
 
-TEST(bad_arguments_are_refused_clearly)
+TEST_F(sr, bad_arguments_are_refused_clearly)
 {
 	struct srctl_run r;
 
-	r = srctl(NULL, "read -l 0");
+	r = srctl(_metadata, NULL, "read -l 0");
 	ASSERT_EQ(2, r.status);
 	ASSERT_HAS(r.err, "length must be at least 1");
-	r = srctl(NULL, "frobnicate");
+	r = srctl(_metadata, NULL, "frobnicate");
 	ASSERT_EQ(2, r.status);
 	ASSERT_HAS(r.err, "unknown command 'frobnicate'");
-	r = srctl(NULL, "read -o 12Q");
+	r = srctl(_metadata, NULL, "read -o 12Q");
 	ASSERT_EQ(1, r.status);
 	ASSERT_HAS(r.err, "offset '12Q' is not a size");
-	r = srctl(NULL, "fill -p 0x100 -l 1");
+	r = srctl(_metadata, NULL, "fill -p 0x100 -l 1");
 	ASSERT_EQ(1, r.status);
 	ASSERT_HAS(r.err, "neither zero, offset nor a byte");
 }
 
-TEST(missing_device_asks_whether_the_module_is_loaded)
+TEST_F(sr, missing_device_asks_whether_the_module_is_loaded)
 {
-	struct srctl_run r = srctl(NULL, "-d /dev/simple_remap_missing info");
+	struct srctl_run r = srctl(_metadata, NULL, "-d /dev/simple_remap_missing info");
 
 	ASSERT_EQ(1, r.status);
 	ASSERT_HAS(r.err, "cannot open /dev/simple_remap_missing");
@@ -234,37 +234,37 @@ struct snapshot {
 };
 
 /* The counter is read last: a write() advances it too. */
-static struct snapshot mark_buffer(void)
+static struct snapshot mark_buffer(struct __test_metadata *_metadata)
 {
 	struct snapshot s;
 	int fd;
 
-	put(0, MARK);
-	put(sr_size() - strlen(MARK), MARK);
-	fd = sr_open(O_RDONLY);
-	s.seq = sr_info(fd).seq;
+	put(_metadata, 0, MARK);
+	put(_metadata, sr_size(_metadata) - strlen(MARK), MARK);
+	fd = sr_open(_metadata, O_RDONLY);
+	s.seq = sr_info(_metadata, fd).seq;
 	close(fd);
 	return s;
 }
 
-static void assert_untouched(struct snapshot s)
+static void assert_untouched(struct __test_metadata *_metadata, struct snapshot s)
 {
 	char buf[sizeof(MARK)] = "";
-	int fd = sr_open(O_RDONLY);
+	int fd = sr_open(_metadata, O_RDONLY);
 
-	ASSERT_EQ(s.seq, sr_info(fd).seq);
+	ASSERT_EQ(s.seq, sr_info(_metadata, fd).seq);
 	close(fd);
-	get(0, buf, strlen(MARK));
+	get(_metadata, 0, buf, strlen(MARK));
 	ASSERT_EQ(0, strcmp(buf, MARK));
-	get(sr_size() - strlen(MARK), buf, strlen(MARK));
+	get(_metadata, sr_size(_metadata) - strlen(MARK), buf, strlen(MARK));
 	ASSERT_EQ(0, strcmp(buf, MARK));
 }
 
 /* "srctl ARGS" is a usage error: exit 2, @msg and @usage, nothing done. */
-static void assert_usage_error(const char *args, const char *msg, const char *usage)
+static void assert_usage_error(struct __test_metadata *_metadata, const char *args, const char *msg, const char *usage)
 {
-	struct snapshot s = mark_buffer();
-	struct srctl_run r = srctl(NULL, "%s", args);
+	struct snapshot s = mark_buffer(_metadata);
+	struct srctl_run r = srctl(_metadata, NULL, "%s", args);
 
 	if (r.status != 2)
 		printf("# srctl %s: exit %d\n", args, r.status);
@@ -273,17 +273,17 @@ static void assert_usage_error(const char *args, const char *msg, const char *us
 	if (usage)
 		ASSERT_HAS(r.err, usage);
 	ASSERT_EQ(0, r.out[0]);
-	assert_untouched(s);
+	assert_untouched(_metadata, s);
 }
 
-TEST(info_with_an_option_is_a_usage_error)
+TEST_F(sr, info_with_an_option_is_a_usage_error)
 {
-	assert_usage_error("info -p x", "srctl: info takes no options\n",
+	assert_usage_error(_metadata, "info -p x", "srctl: info takes no options\n",
 			   "usage: srctl info\n");
 }
 
 /* Every command, given an option that another command takes. */
-TEST(each_command_refuses_an_option_it_does_not_take)
+TEST_F(sr, each_command_refuses_an_option_it_does_not_take)
 {
 	static const char *const cases[][3] = {
 		{ "info -o 0", "srctl: info takes no options\n", "usage: srctl info\n" },
@@ -305,56 +305,56 @@ TEST(each_command_refuses_an_option_it_does_not_take)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
-		assert_usage_error(cases[i][0], cases[i][1], cases[i][2]);
+		assert_usage_error(_metadata, cases[i][0], cases[i][1], cases[i][2]);
 }
 
-TEST(an_option_without_its_value_is_a_usage_error)
+TEST_F(sr, an_option_without_its_value_is_a_usage_error)
 {
-	assert_usage_error("read -o", "srctl: read: option '-o' needs a value\n",
+	assert_usage_error(_metadata, "read -o", "srctl: read: option '-o' needs a value\n",
 			   "usage: srctl read [-o OFF] [-l LEN]\n");
-	assert_usage_error("wait -t", "srctl: wait: option '-t' needs a value\n",
+	assert_usage_error(_metadata, "wait -t", "srctl: wait: option '-t' needs a value\n",
 			   "usage: srctl wait [-t MS]\n");
 }
 
-TEST(extra_arguments_are_usage_errors)
+TEST_F(sr, extra_arguments_are_usage_errors)
 {
-	assert_usage_error("info now", "srctl: info takes no arguments ('now' given)\n",
+	assert_usage_error(_metadata, "info now", "srctl: info takes no arguments ('now' given)\n",
 			   "usage: srctl info\n");
-	assert_usage_error("notify all", "srctl: notify takes no arguments ('all' given)\n",
+	assert_usage_error(_metadata, "notify all", "srctl: notify takes no arguments ('all' given)\n",
 			   "usage: srctl notify\n");
-	assert_usage_error("wait 100", "srctl: wait takes no arguments ('100' given)\n",
+	assert_usage_error(_metadata, "wait 100", "srctl: wait takes no arguments ('100' given)\n",
 			   "usage: srctl wait [-t MS]\n");
-	assert_usage_error("fill -l 4 zero", "srctl: fill takes no arguments ('zero' given)\n",
+	assert_usage_error(_metadata, "fill -l 4 zero", "srctl: fill takes no arguments ('zero' given)\n",
 			   NULL);
-	assert_usage_error("write -o 0 a b",
+	assert_usage_error(_metadata, "write -o 0 a b",
 			   "srctl: write takes one DATA argument ('b' is one too many)\n",
 			   "usage: srctl write [-o OFF] [DATA|-]\n");
 }
 
 /* Options come first; one after an argument is not taken for data. */
-TEST(an_option_after_an_argument_is_a_usage_error)
+TEST_F(sr, an_option_after_an_argument_is_a_usage_error)
 {
-	assert_usage_error("write abc -o 4",
+	assert_usage_error(_metadata, "write abc -o 4",
 			   "srctl: write takes one DATA argument ('-o' is one too many;"
 			   " options come before arguments)\n", NULL);
-	assert_usage_error("read more -l 4",
+	assert_usage_error(_metadata, "read more -l 4",
 			   "srctl: read takes no arguments ('more' given)\n", NULL);
 }
 
-TEST(an_unknown_global_option_is_a_usage_error)
+TEST_F(sr, an_unknown_global_option_is_a_usage_error)
 {
-	assert_usage_error("-x info", "srctl: unknown option '-x' (see 'srctl --help')\n", NULL);
-	assert_usage_error("-d", "srctl: option '-d' needs a value (see 'srctl --help')\n", NULL);
+	assert_usage_error(_metadata, "-x info", "srctl: unknown option '-x' (see 'srctl --help')\n", NULL);
+	assert_usage_error(_metadata, "-d", "srctl: option '-d' needs a value (see 'srctl --help')\n", NULL);
 }
 
-TEST(help_lists_every_command)
+TEST_F(sr, help_lists_every_command)
 {
 	static const char *const lines[] = {
 		"  info ", "  write [-o OFF] [DATA|-] ", "  read [-o OFF] [-l LEN] ",
 		"  dump [-o OFF] [-l LEN] ", "  fill [-o OFF] [-l LEN] [-p PAT] ",
 		"  verify [-o OFF] [-l LEN] [-p PAT] ", "  notify ", "  wait [-t MS] ",
 	};
-	struct srctl_run r = srctl(NULL, "--help");
+	struct srctl_run r = srctl(_metadata, NULL, "--help");
 	size_t i;
 
 	ASSERT_EQ(0, r.status);
@@ -364,11 +364,11 @@ TEST(help_lists_every_command)
 		ASSERT_HAS(r.out, lines[i]);
 }
 
-TEST(wait_times_out_then_sees_a_notification)
+TEST_F(sr, wait_times_out_then_sees_a_notification)
 {
-	struct srctl_run r = srctl(NULL, "wait -t 100");
-	int fd = sr_open(O_RDONLY), status, i;
-	uint64_t seq = sr_info(fd).seq;
+	struct srctl_run r = srctl(_metadata, NULL, "wait -t 100");
+	int fd = sr_open(_metadata, O_RDONLY), status, i;
+	uint64_t seq = sr_info(_metadata, fd).seq;
 	pid_t pid, done = 0;
 	char line[32];
 
@@ -380,23 +380,23 @@ TEST(wait_times_out_then_sees_a_notification)
 	 */
 	pid = fork();
 	if (pid == 0)
-		_exit(srctl(NULL, "wait -t 20000").status);
+		_exit(srctl(_metadata, NULL, "wait -t 20000").status);
 	for (i = 0; i < 50 && !done; i++) {
 		usleep(200 * 1000);
 		/* Each prints the counter it advanced to. */
-		r = srctl(NULL, "notify");
+		r = srctl(_metadata, NULL, "notify");
 		ASSERT_EQ(0, r.status);
 		snprintf(line, sizeof(line), "%" PRIu64 "\n", seq + i + 1);
 		ASSERT_EQ(0, strcmp(r.out, line));
 		done = waitpid(pid, &status, WNOHANG);
 	}
-	ASSERT_EQ(seq + i, sr_info(fd).seq);
+	ASSERT_EQ(seq + i, sr_info(_metadata, fd).seq);
 	close(fd);
 	ASSERT_EQ(pid, done);
 	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	return sr_main();
+	return sr_main(argc, argv);
 }

@@ -55,12 +55,12 @@ static double now(void)
 }
 
 /* Writer @w: its stripe, @nslots records; exit status 0 if all verified. */
-static int writer(uint64_t w, uint64_t stripe, double deadline, uint64_t *rounds)
+static int writer(struct __test_metadata *_metadata, uint64_t w, uint64_t stripe, double deadline, uint64_t *rounds)
 {
 	uint64_t nslots = stripe / sizeof(struct record), *last, k, slot;
-	int fd = sr_open(O_RDWR);
+	int fd = sr_open(_metadata, O_RDWR);
 	struct record r, back;
-	char *p = sr_mmap(fd, stripe, PROT_READ | PROT_WRITE, w * stripe);
+	char *p = sr_mmap(_metadata, fd, stripe, PROT_READ | PROT_WRITE, w * stripe);
 	struct record *recs = (struct record *)p;
 	off_t base = (off_t)(w * stripe);
 
@@ -92,10 +92,10 @@ static int writer(uint64_t w, uint64_t stripe, double deadline, uint64_t *rounds
 }
 
 /* Map, unmap, seek, read, query and notify, anywhere, until the deadline. */
-static int chaos(unsigned int seed, double deadline)
+static int chaos(struct __test_metadata *_metadata, unsigned int seed, double deadline)
 {
-	int fd = sr_open(O_RDWR);
-	uint64_t size = sr_info(fd).size, ps = sr_page_size(), pages = size / ps;
+	int fd = sr_open(_metadata, O_RDWR);
+	uint64_t size = sr_info(_metadata, fd).size, ps = sr_page_size(), pages = size / ps;
 	char buf[256];
 	__u64 seq;
 
@@ -108,18 +108,18 @@ static int chaos(unsigned int seed, double deadline)
 		munmap(p, n * ps);
 		if (lseek(fd, rand_r(&seed) % size, SEEK_SET) < 0 || read(fd, buf, sizeof(buf)) < 0)
 			return 2;
-		sr_info(fd);
+		sr_info(_metadata, fd);
 		if (ioctl(fd, SIMPLE_REMAP_IOC_NOTIFY, &seq) || ioctl(fd, SIMPLE_REMAP_IOC_ACK, &seq))
 			return 3;
 	}
 	return 0;
 }
 
-TEST(stripes_stay_intact_under_concurrent_abuse)
+TEST_F(sr, stripes_stay_intact_under_concurrent_abuse)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int writers = 2 * cpus + 2, chaoses = 2, i, status, bad = 0;
-	uint64_t size = sr_size(), stripe;
+	uint64_t size = sr_size(_metadata), stripe;
 	double deadline = now() + stress_seconds();
 	pid_t pids[64];
 
@@ -131,8 +131,8 @@ TEST(stripes_stay_intact_under_concurrent_abuse)
 		pids[i] = fork();
 		if (pids[i] == 0) {
 			uint64_t rounds = 0;
-			int ret = i < writers ? writer(i, stripe, deadline, &rounds) :
-						chaos(i, deadline);
+			int ret = i < writers ? writer(_metadata, i, stripe, deadline, &rounds) :
+						chaos(_metadata, i, deadline);
 
 			if (i < writers)
 				printf("# writer %d: %llu records, %s\n", i,
@@ -151,7 +151,7 @@ TEST(stripes_stay_intact_under_concurrent_abuse)
 	ASSERT_EQ(0, bad);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	return sr_main();
+	return sr_main(argc, argv);
 }
