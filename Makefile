@@ -38,6 +38,7 @@ $(GUEST_TARGETS):
 
 # Every kernel, even after one fails; fails if any did.
 check-all:
+	@test -n "$(KVERS)" || { echo "make: scripts/kernel.sh -l listed no kernel" >&2; exit 1; }
 	@rc=0; for k in $(KVERS); do $(MAKE) check KVER=$$k || rc=1; done; exit $$rc
 
 lint:

@@ -48,7 +48,8 @@ ARGS="size=64M ..." module parameters for run and shell, KO=/path/simple_remap.k
 a module built for KVER's kernel (DKMS's) to boot instead of building driver/,
 ACCEL=kvm to opt in to KVM (default TCG), MEM, SMP, TIMEOUT, MAP_MODES,
 STRESS_SECONDS, ROUNDS, KERNEL_ARGS (see scripts/qemu.sh -h), SIMPLE_REMAP_CACHE,
-KEEP_RUNS (30: older run logs in \$CACHE/runs are removed).
+KEEP_RUNS (30: older run logs in \$CACHE/runs are removed), SR_COUNTS=FILE
+(add this run's counts to FILE too: .ci/run's stages).
 USAGE
 	} >&2
 	exit 2
