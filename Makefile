@@ -5,13 +5,8 @@
 # in a guest (scripts/).
 #
 #   make                  module (driver/simple_remap.ko) + user space, against $(KDIR)
-#   make run              boot a guest, load the module, show two processes sharing it
-#   make check            the whole test suite in a guest (KVER=6.1, 6.12 or 7.3)
-#   make check-all        make check on all three
-#   make check-debug      the suite on a KASAN/lockdep/kmemleak/UBSAN kernel, fault injection
-#   make shell            a guest shell with the module loaded
-#   make stress           the stress test, stress-ng and trinity (STRESS_SECONDS=60)
-#   make bench            ratios against anonymous memory, memfd, pipe, futex; plots
+#   make run, check, ...  the guest targets: scripts/guest.sh's commands (scripts/guest.sh -h)
+#   make check-all        make check on every kernel of scripts/kernel.sh (-l)
 #   make lint             checkpatch, sparse, W=1, clang-format, shellcheck
 #   make install          srctl, library, headers, man page, pkg-config, udev rule
 #   make deb              Debian packages: simple-remap-dkms, simple-remap-tools
@@ -19,7 +14,9 @@
 # The running kernel's headers when installed, else the newest installed.
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 	$(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1))
-export KVER ?= 6.1
+# The guest targets are scripts/guest.sh's commands; the kernels, kernel.sh's.
+GUEST_TARGETS := $(shell scripts/guest.sh -l)
+KVERS := $(shell scripts/kernel.sh -l)
 
 all: module userspace
 
@@ -36,13 +33,13 @@ clean-module:
 clean: clean-module
 	$(MAKE) -C userspace clean
 
-run check check-debug stress bench shell check-harness:
+$(GUEST_TARGETS):
 	scripts/guest.sh $@
 
+# Every kernel, even after one fails; fails if any did.
 check-all:
-	$(MAKE) check KVER=6.1
-	$(MAKE) check KVER=6.12
-	$(MAKE) check KVER=7.3
+	@test -n "$(KVERS)" || { echo "make: scripts/kernel.sh -l listed no kernel" >&2; exit 1; }
+	@rc=0; for k in $(KVERS); do $(MAKE) check KVER=$$k || rc=1; done; exit $$rc
 
 lint:
 	scripts/lint.sh
@@ -59,4 +56,4 @@ install: userspace
 deb:
 	scripts/deb.sh
 
-.PHONY: all module userspace clean-module clean run check check-debug check-all stress bench shell check-harness lint install deb
+.PHONY: all module userspace clean-module clean $(GUEST_TARGETS) check-all lint install deb

@@ -19,13 +19,14 @@ extract() {
 	[ -s "$run/bench.csv" ] || die "no bench results in $run"
 }
 
-# Setup time and fill bandwidth against buffer size, one line per map_mode.
+# Setup time and fill bandwidth against buffer size, one line per map_mode
+# the run measured.
 plot_scale() {
 	local run=$1 mode
-	local -a setup=() fill=()
-	for mode in remap pages fault; do
-		grep "^scale,$mode," "$run/bench.csv" | cut -d, -f3- | tr , ' ' >"$run/scale-$mode.dat" || true
-		[ -s "$run/scale-$mode.dat" ] || continue
+	local -a modes setup=() fill=()
+	mapfile -t modes < <(awk -F, '$1 == "scale" && !seen[$2]++ { print $2 }' "$run/bench.csv")
+	for mode in "${modes[@]}"; do
+		grep "^scale,$mode," "$run/bench.csv" | cut -d, -f3- | tr , ' ' >"$run/scale-$mode.dat"
 		setup+=("'$run/scale-$mode.dat' using (\$1/1048576):(\$3*1000) with linespoints title '$mode'")
 		fill+=("'$run/scale-$mode.dat' using (\$1/1048576):4 with linespoints title '$mode'")
 	done

@@ -24,7 +24,7 @@ version() {
 assemble() {
 	local dir=$1 version=$2 date
 	mkdir -p "$dir"
-	tar -C "$REPO" -c --exclude=userspace/build dkms.conf driver/Kbuild driver/*.c \
+	tar -C "$REPO" -c --exclude=userspace/build --exclude="*.mod.c" dkms.conf driver/Kbuild driver/*.c \
 		driver/*.h driver/*.rules driver/include userspace | tar -C "$dir" -x
 	cp -r "$REPO/scripts/deb" "$dir/debian"
 	date=$(git -C "$REPO" log -1 --format=%cD 2>/dev/null || date -R)

@@ -5,6 +5,18 @@ set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
+# The commands, one a line: name, then what it does. 'make NAME' runs each
+# (the Makefile reads them from '-l'); cmd_NAME below does it.
+COMMANDS=(
+	"run:load the module, run the demo (processes sharing the buffer)"
+	"check:the TAP test suite, then the harness's positive controls"
+	"check-harness:only the positive controls (timeout, panic, fail, status, a module that cannot load, warn, pass)"
+	"shell:a shell on the console with the module loaded"
+	"check-debug:check on a KASAN/lockdep/kmemleak kernel built from linux-source-6.1, fault injection"
+	"stress:the stress test, stress-ng and trinity aimed at the device"
+	"bench:the benchmarks, their tables and plots"
+)
+
 # Harness positive controls: guest mode, the verdict it must get, what that
 # shows and, optionally, the module parameters (ARGS) to boot it with and an
 # extended regex the guest's kernel log must match (the checker's own report).
@@ -26,21 +38,20 @@ CONTROL_TIMEOUT=20 # seconds for control-timeout; boot to /init takes about 5
 KEEP_RUNS=${KEEP_RUNS:-30}
 
 usage() {
-	cat >&2 <<USAGE
-usage: ${0##*/} run|check|check-harness|shell|check-debug|stress|bench
-  run            load the module, run the demo (processes sharing the buffer)
-  check          the TAP test suite, then the harness's positive controls
-  check-harness  only the positive controls (timeout, panic, fail, status, a
-                 module that cannot load, warn, pass)
-  shell          a shell on the console with the module loaded
-  check-debug    check on a KASAN/lockdep/kmemleak kernel built from linux-source-6.1
-  stress, bench  the stress run (stress-ng, trinity) and the benchmarks
-Environment: KVER=6.1|6.12|7.3 (6.1), ARGS="size=64M ..." module parameters for
-run and shell, KO=/path/simple_remap.ko a module built for KVER's kernel (DKMS's)
-to boot instead of building driver/, ACCEL=kvm to opt in to KVM (default TCG),
-MEM, SMP, TIMEOUT, MAP_MODES, STRESS_SECONDS, KERNEL_ARGS (see scripts/qemu.sh -h), SIMPLE_REMAP_CACHE,
-KEEP_RUNS (30: older run logs in \$CACHE/runs are removed).
+	local entry
+	{
+		echo "usage: ${0##*/} COMMAND, or -l to list the commands"
+		for entry in "${COMMANDS[@]}"; do printf '  %-14s %s\n' "${entry%%:*}" "${entry#*:}"; done
+		cat <<USAGE
+Environment: KVER ($("$REPO/scripts/kernel.sh" -l | paste -sd'|'); the first is the default),
+ARGS="size=64M ..." module parameters for run and shell, KO=/path/simple_remap.ko
+a module built for KVER's kernel (DKMS's) to boot instead of building driver/,
+ACCEL=kvm to opt in to KVM (default TCG), MEM, SMP, TIMEOUT, MAP_MODES,
+STRESS_SECONDS, ROUNDS, KERNEL_ARGS (see scripts/qemu.sh -h), SIMPLE_REMAP_CACHE,
+KEEP_RUNS (30: older run logs in \$CACHE/runs are removed), SR_COUNTS=FILE
+(add this run's counts to FILE too: .ci/run's stages).
 USAGE
+	} >&2
 	exit 2
 }
 
@@ -50,7 +61,7 @@ fetch_kernel() {
 		out=$("$REPO/scripts/debug-kernel.sh")
 	else
 		out=$("$REPO/scripts/kernel.sh" "$KVER")
-	fi
+	fi || return
 	while IFS='=' read -r key value; do
 		case "$key" in KREL | KDIR | VMLINUZ | CHROOT) printf -v "$key" '%s' "$value" ;; esac
 	done <<<"$out"
@@ -64,8 +75,8 @@ fetch_kernel() {
 build_module_in_chroot() {
 	local dir rc=0
 	dir=$(mktemp -d "$CHROOT/build.XXXXXX")
-	cp -r "$REPO/driver/." "$REPO/dkms.conf" "$dir/"
-	mount -t proc proc "$CHROOT/proc"
+	cp -r "$REPO/driver/." "$REPO/dkms.conf" "$dir/" || return
+	mount -t proc proc "$CHROOT/proc" || return
 	chroot "$CHROOT" make -s -C "$KDIR" M="/${dir##*/}" modules || rc=$?
 	umount "$CHROOT/proc"
 	[ "$rc" -ne 0 ] || cp "$dir/simple_remap.ko" "$REPO/driver/simple_remap.ko"
@@ -85,11 +96,11 @@ prebuilt_module() {
 
 build_module() {
 	[ -z "${KO:-}" ] || { prebuilt_module; return; }
-	make -C "$REPO" --no-print-directory -s clean-module
+	make -C "$REPO" --no-print-directory -s clean-module || return
 	if [ -n "$CHROOT" ]; then
-		build_module_in_chroot
+		build_module_in_chroot || return
 	else
-		make -C "$REPO" --no-print-directory -s module KDIR="$KDIR"
+		make -C "$REPO" --no-print-directory -s module KDIR="$KDIR" || return
 	fi
 	[ -f "$REPO/driver/simple_remap.ko" ] || die "the module build made no driver/simple_remap.ko"
 	[ "$KVER" != debug ] || build_bugs_module
@@ -105,8 +116,8 @@ build_userspace() {
 build_bugs_module() {
 	rm -rf "$RUN/kmod"
 	mkdir -p "$RUN/kmod"
-	cp "$REPO"/userspace/tests/kmod/{Kbuild,*.c} "$RUN/kmod/"
-	make -C "$KDIR" -s M="$RUN/kmod" modules
+	cp "$REPO"/userspace/tests/kmod/{Kbuild,*.c} "$RUN/kmod/" || return
+	make -C "$KDIR" -s M="$RUN/kmod" modules || return
 	BUGS_KO="$RUN/kmod/sr_bugs.ko"
 }
 
@@ -132,7 +143,7 @@ make_initramfs() {
 # initramfs-<krel>.cpio.gz links to the latest, for booting it by hand.
 build_initramfs() {
 	INITRAMFS="$RUN/initramfs.cpio.gz"
-	make_initramfs
+	make_initramfs || return
 	ln -sfn "$INITRAMFS" "$CACHE/initramfs-$KREL.cpio.gz"
 }
 
@@ -145,11 +156,11 @@ prune_runs() {
 
 # boot MODE RUNDIR: qemu.sh's verdict on MODE, logs in RUNDIR.
 boot() {
-	"$REPO/scripts/qemu.sh" -m "$1" -k "$VMLINUZ" -i "$INITRAMFS" -a "$(tr ' ' , <<<"${ARGS:-}")" -o "$2"
+	"$REPO/scripts/qemu.sh" -m "$1" -k "$VMLINUZ" -i "$INITRAMFS" -a "${ARGS:-}" -o "$2"
 }
 
 # Every verdict the harness can give, made to happen on purpose: each is a
-# TAP line, counted with the suite's.
+# TAP line, counted into the run's counts.
 check_harness() {
 	local entry mode expect what args evidence verdict timeout start
 	local -a controls=("${CONTROLS[@]}")
@@ -166,39 +177,27 @@ check_harness() {
 		fi
 		if [ "$verdict" = "$expect" ]; then
 			echo "ok - harness detects $what ($mode: $verdict in $(($(date +%s) - start))s)"
-			PASSED=$((PASSED + 1))
+			counts_add "$COUNTS" 1 0 0
 		else
 			echo "not ok - harness detects $what ($mode: $verdict, expected $expect; see $RUN/$mode.out)"
-			FAILED=$((FAILED + 1))
+			counts_add "$COUNTS" 0 1 0
 		fi
 	done
 }
 
-# suite MODE: boot MODE (check, faultinject, stress or bench), add up its TAP lines, and
-# one line more for the kernel's own health during the run.
+# suite MODE: boot MODE (check, faultinject, stress or bench), add its
+# counts, and one line more for the kernel's own health during the run.
 suite() {
-	local mode=$1 passed failed skipped verdict
+	local mode=$1 verdict
 	boot "$mode" "$RUN/$mode" || true
-	read -r passed failed skipped 2>/dev/null <"$RUN/$mode/counts" || true
-	PASSED=$((PASSED + ${passed:-0}))
-	FAILED=$((FAILED + ${failed:-0}))
-	SKIPPED=$((SKIPPED + ${skipped:-0}))
+	counts_merge "$COUNTS" "$RUN/$mode/counts"
 	verdict=$(cat "$RUN/$mode/verdict" 2>/dev/null || echo none)
 	if { [ "$verdict" = PASS ] || [ "$verdict" = FAIL ]; } && [ ! -s "$RUN/$mode/kernel-findings" ]; then
 		echo "ok - guest $mode finished with a clean kernel log and no new taint"
-		PASSED=$((PASSED + 1))
+		counts_add "$COUNTS" 1 0 0
 	else
 		echo "not ok - guest $mode: $verdict"
-		FAILED=$((FAILED + 1))
-	fi
-}
-
-summary() {
-	echo "logs: $RUN"
-	if [ "$SKIPPED" -eq 0 ]; then
-		echo "$PASSED passed, $FAILED failed"
-	else
-		echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+		counts_add "$COUNTS" 0 1 0
 	fi
 }
 
@@ -210,17 +209,45 @@ deps() {
 	esac
 }
 
+cmd_run() { stage "boot: run" boot run "$RUN/run"; }
+cmd_shell() { boot shell "$RUN/shell"; }
+cmd_check() {
+	stage "boot: test suite" suite check
+	stage "boot: harness controls" check_harness
+}
+cmd_check_harness() { stage "boot: harness controls" check_harness; }
+cmd_check_debug() {
+	# KASAN and lockdep slow the emulated guest several times over.
+	TIMEOUT=${TIMEOUT:-2400} stage "boot: test suite (debug kernel)" suite check
+	TIMEOUT=${TIMEOUT:-2400} stage "boot: fault injection" suite faultinject
+	stage "boot: debug controls" check_harness
+}
+cmd_stress() { stage "boot: stress" suite stress; }
+cmd_bench() {
+	# A 1 GiB buffer needs room; the emulated CPU needs time.
+	MEM=${MEM:-3G} TIMEOUT=${TIMEOUT:-2400} stage "boot: bench" suite bench
+	stage "tables and plots" "$REPO/scripts/bench-report.sh" "$RUN/bench"
+}
+
+# The run's counts go to $RUN/counts, and are added to $SR_COUNTS too when
+# that names a file (.ci/run's stage's).
 main() {
+	local entry known=n
 	MODE=${1:-}
-	case "$MODE" in run | check | check-harness | shell | check-debug | stress | bench) ;; *) usage ;; esac
 	[ "$#" -eq 1 ] || usage
-	KVER=${KVER:-6.1}
+	if [ "$MODE" = -l ]; then
+		for entry in "${COMMANDS[@]}"; do echo "${entry%%:*}"; done
+		return
+	fi
+	for entry in "${COMMANDS[@]}"; do [ "${entry%%:*}" != "$MODE" ] || known=y; done
+	[ "$known" = y ] || usage
+	KVER=${KVER:-$("$REPO/scripts/kernel.sh" -l | head -n 1)}
 	[ "$MODE" != check-debug ] || KVER=debug
 	KREL="" KDIR="" VMLINUZ="" CHROOT=""
-	PASSED=0 FAILED=0 SKIPPED=0
 	RUN="$CACHE/runs/$(date +%Y%m%d-%H%M%S)-$MODE-$KVER"
 	[ ! -e "$RUN" ] || RUN="$RUN-$$"
 	mkdir -p "$RUN"
+	COUNTS="$RUN/counts"
 	prune_runs
 
 	stage "deps" deps
@@ -228,30 +255,12 @@ main() {
 	stage "build module" build_module
 	stage "build userspace" build_userspace
 	stage "build initramfs" build_initramfs
-	case "$MODE" in
-	run) stage "boot: run" boot run "$RUN/run" ;;
-	shell) boot shell "$RUN/shell" ;;
-	check)
-		stage "boot: test suite" suite check
-		stage "boot: harness controls" check_harness
-		;;
-	check-harness) stage "boot: harness controls" check_harness ;;
-	check-debug)
-		# KASAN and lockdep slow the emulated guest several times over.
-		TIMEOUT=${TIMEOUT:-2400} stage "boot: test suite (debug kernel)" suite check
-		TIMEOUT=${TIMEOUT:-2400} stage "boot: fault injection" suite faultinject
-		stage "boot: debug controls" check_harness
-		;;
-	stress) stage "boot: stress" suite stress ;;
-	bench)
-		# A 1 GiB buffer needs room; the emulated CPU needs time.
-		MEM=${MEM:-3G} TIMEOUT=${TIMEOUT:-2400} stage "boot: bench" suite bench
-		stage "tables and plots" "$REPO/scripts/bench-report.sh" "$RUN/bench"
-		;;
-	esac
+	"cmd_${MODE//-/_}"
 	case "$MODE" in run | shell) return ;; esac
-	summary
-	[ "$FAILED" -eq 0 ]
+	[ -z "${SR_COUNTS:-}" ] || counts_merge "$SR_COUNTS" "$COUNTS"
+	echo "logs: $RUN"
+	summary "$COUNTS"
+	[ "$(cut -d' ' -f2 "$COUNTS")" -eq 0 ]
 }
 
 main "$@"

@@ -12,7 +12,7 @@ usage() {
 usage: ${0##*/} -o OUT.cpio.gz -k MODULE.ko [-b PROGRAM]... [-t TEST]... [-x DYNAMIC]...
   -k  the module, as /opt/sr/simple_remap.ko
   -b  a static program or script, into /opt/sr/bin (on the guest's PATH)
-  -t  a TAP test program, into /opt/sr/tests (run in name order by sr.mode=check)
+  -t  a TAP test program, into /opt/sr/tests (run in name order by SR_MODE=check)
   -x  a dynamically linked program, into /usr/bin with its ldd closure and loader
 USAGE
 	exit 2

@@ -5,8 +5,10 @@ set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# KVER -> the Debian suite whose linux-image-amd64/linux-headers-amd64 are
-# that kernel. A new kernel is one more line here.
+# The supported kernels, the one list of them (guest.sh, the Makefile's
+# check-all, .ci/run and lint.sh read it through '-l'): KVER -> the Debian
+# suite whose linux-image-amd64/linux-headers-amd64 are that kernel. A new
+# kernel is one more line here. The oldest is the default.
 declare -A SUITE=(
 	[6.1]=bookworm
 	[6.12]=bookworm-backports
@@ -23,8 +25,10 @@ KREL=""  # the kernel's uname -r, e.g. 6.12.95+deb12-amd64
 
 usage() {
 	cat >&2 <<USAGE
-usage: ${0##*/} KVER
-KVER: $(printf '%s\n' "${!SUITE[@]}" | sort -V | while read -r v; do printf '%s (%s) ' "$v" "${SUITE[$v]}"; done)
+usage: ${0##*/} KVER | -l [host]
+-l: the KVERs, oldest first, one a line; with 'host', only those whose
+module the host's toolchain builds (no chroot).
+KVER: $(list "" | while read -r v; do printf '%s (%s) ' "$v" "${SUITE[$v]}"; done)
 Installs the headers (in a chroot for suites newer than the host), extracts
 the image's vmlinuz into \$CACHE/kernels/<krel>/ and prints, for eval:
 KREL=<uname -r>, KDIR=<headers>, VMLINUZ=<image>, CHROOT=<root or empty>.
@@ -184,9 +188,23 @@ fetch() {
 	ln -sfn "$KREL" "$link"
 }
 
+# list [host]: the KVERs, oldest first (host: only those built on the host).
+list() {
+	local kver
+	case "$1" in "" | host) ;; *) usage ;; esac
+	printf '%s\n' "${!SUITE[@]}" | sort -V | while read -r kver; do
+		[ "$1" != host ] || [ -z "${CHROOT_RELEASE[${SUITE[$kver]}]:-}" ] || continue
+		echo "$kver"
+	done
+}
+
 main() {
 	local kver=${1:-} suite link
 	case "$kver" in "" | -h | --help) usage ;; esac
+	if [ "$kver" = -l ]; then
+		list "${2:-}"
+		return
+	fi
 	suite=${SUITE[$kver]:-}
 	[ -n "$suite" ] || die "unknown KVER=$kver: known are $(printf '%s ' "${!SUITE[@]}")"
 	[ -z "${CHROOT_RELEASE[$suite]:-}" ] || ROOT="$CACHE/${CHROOT_RELEASE[$suite]}-root"

@@ -17,14 +17,43 @@ need_root() {
 	[ "$(id -u)" -eq 0 ] || die "not root: cannot $*"
 }
 
-# stage NAME CMD...: run CMD, saying what runs and how long it took.
+# stage NAME CMD...: run CMD, saying what runs, whether it passed and how
+# long it took; CMD's status is returned. (CMD runs where errexit is off:
+# a CMD must check its own steps.)
 stage() {
-	local name=$1 start
+	local name=$1 start rc=0
 	shift
 	start=$(date +%s)
 	echo "==> $name" >&2
-	"$@"
-	echo "==> $name: done in $(($(date +%s) - start))s" >&2
+	"$@" || rc=$?
+	echo "==> $name: $([ "$rc" -eq 0 ] && echo ok || echo "FAILED ($rc)") in $(($(date +%s) - start))s" >&2
+	return "$rc"
+}
+
+# The one counter: a counts file holds one line, 'PASSED FAILED SKIPPED'.
+# qemu.sh writes one per guest boot, from the guest's TAP lines; guest.sh
+# adds those of its boots (and its own lines) into its run's; .ci/run adds
+# those of its stages. Nobody reads the printed summaries.
+
+# counts_add FILE PASSED FAILED SKIPPED: add to FILE (missing: 0 0 0).
+counts_add() {
+	local file=$1 passed=0 failed=0 skipped=0
+	[ ! -s "$file" ] || read -r passed failed skipped <"$file"
+	echo "$((passed + $2)) $((failed + $3)) $((skipped + $4))" >"$file"
+}
+
+# counts_merge FILE FROM: add FROM's counts (missing: none) to FILE.
+counts_merge() {
+	local passed=0 failed=0 skipped=0
+	[ ! -s "$2" ] || read -r passed failed skipped <"$2"
+	counts_add "$1" "$passed" "$failed" "$skipped"
+}
+
+# summary FILE: the one summary line, 'N passed, N failed, N skipped'.
+summary() {
+	local passed=0 failed=0 skipped=0
+	[ ! -s "$1" ] || read -r passed failed skipped <"$1"
+	echo "$passed passed, $failed failed, $skipped skipped"
 }
 
 # apt_install [APT-GET OPTION...] PACKAGE...: install without questions or extras.

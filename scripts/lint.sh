@@ -47,10 +47,16 @@ run_clang_format() {
 }
 
 # The module, and the test module in a copy, built with sparse (C=2: every
-# file) and W=1 against each stock kernel's headers; any warning counts.
+# file) and W=1 against the headers of each kernel the host builds for (the
+# others need a chroot's toolchain); any warning counts.
 run_sparse_w1() {
-	local kver kdir log
-	for kver in 6.1 6.12; do
+	local kvers kver kdir log
+	kvers=$("$REPO/scripts/kernel.sh" -l host) || true
+	if [ -z "$kvers" ]; then
+		finding "kernel.sh -l host (no kernel)"
+		return
+	fi
+	for kver in $kvers; do
 		kdir=$("$REPO/scripts/kernel.sh" "$kver" | sed -n 's/^KDIR=//p')
 		log=$(make -C "$REPO" --no-print-directory clean-module module KDIR="$kdir" C=2 W=1 2>&1) ||
 			{ echo "$log"; finding "build for $kver"; continue; }

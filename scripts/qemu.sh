@@ -19,16 +19,19 @@ TAINT_EXPECTED=$((0x1000 | 0x2000))
 usage() {
 	cat >&2 <<USAGE
 usage: ${0##*/} -m MODE -k VMLINUZ -i INITRAMFS [-a MODULE_ARGS] [-o RUNDIR]
-Boots the guest in MODE (check, run, shell, stress, bench, control-*), then
-prints one verdict: TIMEOUT, CRASH, FAIL, KERNEL-WARNING or PASS, the guest's
-TAP lines and, last, 'N passed, N failed'. Exits 0 only on PASS.
-  -a  module parameters for insmod in run and shell, comma-separated
+Boots the guest in MODE (a mode_* function of scripts/guest/init: check,
+run, shell, stress, bench, control-*, ...), then judges it: one verdict
+(TIMEOUT, CRASH, FAIL, KERNEL-WARNING or PASS) into RUNDIR/verdict, the
+counts ('passed failed skipped') into RUNDIR/counts; prints the verdict,
+the guest's TAP lines and, last, the summary. Exits 0 only on PASS.
+  -a  module parameters for insmod in run and shell, space-separated
   -o  where the logs go (default \$CACHE/runs/<timestamp>-<mode>)
+The guest gets its parameters as environment variables on the kernel command
+line (SR_MODE, SR_ARGS, SR_MAP_MODES, SR_STRESS_SECONDS, SR_ROUNDS).
 Environment: ACCEL=tcg|kvm (tcg; /dev/kvm is not trusted by default), MEM (1G),
-SMP (2), TIMEOUT seconds (check, stress, bench 900; other modes 300),
-MAP_MODES the map_mode values check runs the suite in (remap,pages,fault),
-STRESS_SECONDS (60), ROUNDS (7): for stress and bench. KERNEL_ARGS: more
-kernel command line (e.g. nopat).
+SMP (2), TIMEOUT seconds (900), MAP_MODES (comma-separated: only these of the
+driver's map_modes; default all), STRESS_SECONDS (guest's default 60),
+ROUNDS (7): for stress and bench. KERNEL_ARGS: more kernel command line (e.g. nopat).
 USAGE
 	exit 2
 }
@@ -41,11 +44,19 @@ accel_args() {
 	esac
 }
 
-default_timeout() {
-	case "$1" in
-	check | faultinject | stress | bench) echo 900 ;;
-	*) echo 300 ;;
-	esac
+# guest_env MODE ARGS: the guest's parameters, as NAME=value words for the
+# kernel command line. The kernel passes a word it does not know, with a
+# value and without a dot (a dot makes it a module parameter), to /init as
+# an environment variable, which the tests inherit: nothing parses it. A
+# value may not hold a double quote; ARGS, quoted, may hold spaces. Unset
+# ones are not passed: their defaults are the guest's.
+guest_env() {
+	local env="SR_MODE=$1"
+	[ -z "$2" ] || env+=" SR_ARGS=\"$2\""
+	[ -z "${MAP_MODES:-}" ] || env+=" SR_MAP_MODES=$MAP_MODES"
+	[ -z "${STRESS_SECONDS:-}" ] || env+=" SR_STRESS_SECONDS=$STRESS_SECONDS"
+	[ -z "${ROUNDS:-}" ] || env+=" SR_ROUNDS=$ROUNDS"
+	echo "$env"
 }
 
 # boot MODE KERNEL INITRD ARGS RUNDIR: the guest's console on stdio (and in
@@ -53,6 +64,9 @@ default_timeout() {
 boot() {
 	local mode=$1 kernel=$2 initrd=$3 args=$4 run=$5 rc accel
 	local -a cmd
+	case "$args" in *'"'*) die "-a '$args': no double quotes" ;; esac
+	case "${MAP_MODES:-}" in *[!a-z,]*) die "MAP_MODES=$MAP_MODES: map_mode names, comma-separated" ;; esac
+	case "${STRESS_SECONDS:-}${ROUNDS:-}" in *[!0-9]*) die "STRESS_SECONDS, ROUNDS: whole numbers" ;; esac
 	accel=$(accel_args)
 	# SeaBIOS's serial console would reset and clear the user's terminal
 	# (ESC c, ESC [2J) at every boot: sercon-port=0 turns it off.
@@ -61,7 +75,7 @@ boot() {
 		-nodefaults -no-user-config -nographic -no-reboot
 		-fw_cfg name=etc/sercon-port,string=0
 		-kernel "$kernel" -initrd "$initrd"
-		-append "console=ttyS0 panic=-1 oops=panic init_on_alloc=0 quiet loglevel=4 sr.mode=$mode sr.args=$args sr.map_modes=${MAP_MODES:-remap,pages,fault} sr.seconds=${STRESS_SECONDS:-60} sr.rounds=${ROUNDS:-7}${KERNEL_ARGS:+ $KERNEL_ARGS}"
+		-append "console=ttyS0 panic=-1 oops=panic init_on_alloc=0 quiet loglevel=4 $(guest_env "$mode" "$args")${KERNEL_ARGS:+ $KERNEL_ARGS}"
 		-serial mon:stdio -serial "file:$run/results.log")
 	echo "${cmd[*]}" >"$run/qemu-cmdline"
 	if [ "$mode" = shell ]; then
@@ -70,7 +84,7 @@ boot() {
 	fi
 	set +e
 	# (QEMU warns that etc/sercon-port is not an opt/ name: it is SeaBIOS's.)
-	timeout -k 10 "${TIMEOUT:-$(default_timeout "$mode")}" "${cmd[@]}" </dev/null 2>&1 |
+	timeout -k 10 "${TIMEOUT:-900}" "${cmd[@]}" </dev/null 2>&1 |
 		grep --line-buffered -v 'fw_cfg item names should be prefixed' |
 		tee "$run/console.log"
 	rc=${PIPESTATUS[0]}
@@ -121,16 +135,16 @@ judge() {
 	fi
 	echo "$verdict" >"$run/verdict"
 	echo "$passed $failed $skipped" >"$run/counts"
-	report "$run" "$verdict" "$qrc" "$passed" "$failed" "$skipped"
+	report "$run" "$verdict" "$qrc"
 	[ "$verdict" = PASS ]
 }
 
 report() {
-	local run=$1 verdict=$2 qrc=$3 passed=$4 failed=$5 skipped=$6
+	local run=$1 verdict=$2 qrc=$3
 	echo
 	echo "verdict: $verdict"
 	case "$verdict" in
-	TIMEOUT) echo "the guest did not power off within ${TIMEOUT:-$(default_timeout "$MODE")}s" ;;
+	TIMEOUT) echo "the guest did not power off within ${TIMEOUT:-900}s" ;;
 	CRASH)
 		if grep -q '^SR-BEGIN' "$run/results.txt"; then
 			echo "no SR-DONE: the guest panicked or rebooted; console lines:"
@@ -151,11 +165,7 @@ report() {
 		echo "guest TAP lines:"
 		cat "$run/tap.log"
 	fi
-	if [ "$skipped" -eq 0 ]; then
-		echo "$passed passed, $failed failed"
-	else
-		echo "$passed passed, $failed failed, $skipped skipped"
-	fi
+	summary "$run/counts"
 }
 
 main() {
