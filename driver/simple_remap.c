@@ -222,33 +222,6 @@ module_param_cb(size, &simple_remap_size_ops, &simple_remap_size, 0444);
 __MODULE_PARM_TYPE(size, "ulong");
 MODULE_PARM_DESC(size, "Buffer bytes, K/M/G suffixes taken, page rounded (4M)");
 
-/*
- * Error paths are tested by making the Nth allocation step of module load
- * (fail_alloc=N), or the Nth remap_pfn_range() call (fail_remap=N, writable
- * at run time) fail as if memory ran out. One-shot; 0 (the default) never.
- */
-static unsigned int simple_remap_fail_alloc;
-module_param_named(fail_alloc, simple_remap_fail_alloc, uint, 0444);
-MODULE_PARM_DESC(fail_alloc, "Testing: fail the Nth allocation at load");
-
-static unsigned int simple_remap_fail_remap;
-module_param_named(fail_remap, simple_remap_fail_remap, uint, 0600);
-MODULE_PARM_DESC(fail_remap, "Testing: fail the Nth remap_pfn_range() call");
-
-/* Count this call down; true for the Nth. Concurrent callers count once each. */
-static bool simple_remap_should_fail(unsigned int *nth)
-{
-	unsigned int n = READ_ONCE(*nth), old;
-
-	while (n) {
-		old = cmpxchg(nth, n, n - 1);
-		if (old == n)
-			return n == 1;
-		n = old;
-	}
-	return false;
-}
-
 static struct simple_remap_dev *simple_remap_from_file(struct file *file)
 {
 	return ((struct simple_remap_file *)file->private_data)->sr;
@@ -289,9 +262,7 @@ static int simple_remap_alloc_chunks(struct simple_remap_dev *sr)
 		 */
 		gfp = GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN |
 		      (order ? __GFP_NORETRY : __GFP_RETRY_MAYFAIL);
-		page = NULL;
-		if (!simple_remap_should_fail(&simple_remap_fail_alloc))
-			page = alloc_pages(gfp, order);
+		page = alloc_pages(gfp, order);
 		if (!page) {
 			if (!order) {
 				simple_remap_free_pages(sr, i);
@@ -319,26 +290,28 @@ static int simple_remap_alloc_shmem(struct simple_remap_dev *sr)
 	struct address_space *mapping;
 	struct page *page;
 	unsigned long i;
-	struct file *shmem = ERR_PTR(-ENOMEM);
+	struct file *shmem;
 
-	if (!simple_remap_should_fail(&simple_remap_fail_alloc))
-		shmem = shmem_file_setup(KBUILD_MODNAME, sr->size,
-					 SIMPLE_REMAP_SHMEM_NORESERVE);
+	/*
+	 * tmpfs says ENOSPC when it cannot allocate an inode or account a
+	 * page; on this internal mount, without limits, that is memory
+	 * running out: ENOMEM, as everywhere else at load.
+	 */
+	shmem = shmem_file_setup(KBUILD_MODNAME, sr->size,
+				 SIMPLE_REMAP_SHMEM_NORESERVE);
 	if (IS_ERR(shmem)) {
 		simple_remap_free_pages(sr, 0);
-		return PTR_ERR(shmem);
+		return -ENOMEM;
 	}
 	sr->shmem = shmem;
 	mapping = shmem->f_mapping;
 	mapping_set_unevictable(mapping);
 
 	for (i = 0; i < sr->nr_pages; i++) {
-		page = ERR_PTR(-ENOMEM);
-		if (!simple_remap_should_fail(&simple_remap_fail_alloc))
-			page = shmem_read_mapping_page_gfp(mapping, i, gfp);
+		page = shmem_read_mapping_page_gfp(mapping, i, gfp);
 		if (IS_ERR(page)) {
 			simple_remap_free_pages(sr, i);
-			return PTR_ERR(page);
+			return -ENOMEM;
 		}
 		sr->pages[i] = page;
 	}
@@ -356,15 +329,43 @@ static int simple_remap_alloc_shmem(struct simple_remap_dev *sr)
 struct simple_remap_alloc_work {
 	struct work_struct work;
 	struct simple_remap_dev *sr;
+	unsigned int fail_nth;
 	int ret;
 };
+
+/*
+ * Fault injection's /proc/thread-self/fail-nth fails the Nth allocation
+ * site one task passes; the tests walk N over every site of a load. The
+ * worker allocates on the loader's behalf, so the loader's remaining count
+ * travels to the worker and back: the Nth site counts across both.
+ */
+static unsigned int simple_remap_fail_nth_take(void)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	unsigned int nth = current->fail_nth;
+
+	current->fail_nth = 0;
+	return nth;
+#else
+	return 0;
+#endif
+}
+
+static void simple_remap_fail_nth_give(unsigned int nth)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	current->fail_nth = nth;
+#endif
+}
 
 static void simple_remap_alloc_shmem_work(struct work_struct *work)
 {
 	struct simple_remap_alloc_work *w =
 		container_of(work, struct simple_remap_alloc_work, work);
 
+	simple_remap_fail_nth_give(w->fail_nth);
 	w->ret = simple_remap_alloc_shmem(w->sr);
+	w->fail_nth = simple_remap_fail_nth_take();
 }
 
 static int simple_remap_alloc_shmem_uncharged(struct simple_remap_dev *sr)
@@ -372,16 +373,16 @@ static int simple_remap_alloc_shmem_uncharged(struct simple_remap_dev *sr)
 	struct simple_remap_alloc_work w = { .sr = sr };
 
 	INIT_WORK_ONSTACK(&w.work, simple_remap_alloc_shmem_work);
+	w.fail_nth = simple_remap_fail_nth_take();
 	queue_work(system_unbound_wq, &w.work);
 	flush_work(&w.work);
+	simple_remap_fail_nth_give(w.fail_nth);
 	destroy_work_on_stack(&w.work);
 	return w.ret;
 }
 
 static int simple_remap_alloc_pages(struct simple_remap_dev *sr)
 {
-	if (simple_remap_should_fail(&simple_remap_fail_alloc))
-		return -ENOMEM;
 	sr->pages = kvmalloc_array(sr->nr_pages, sizeof(*sr->pages),
 				   GFP_KERNEL | __GFP_NOWARN);
 	if (!sr->pages)
@@ -409,8 +410,6 @@ static int simple_remap_build_chunks(struct simple_remap_dev *sr)
 
 	if (simple_remap_map_mode != SIMPLE_REMAP_MAP_REMAP)
 		return 0;
-	if (simple_remap_should_fail(&simple_remap_fail_alloc))
-		return -ENOMEM;
 	sr->chunks = kvcalloc(sr->nr_chunks, sizeof(*sr->chunks), GFP_KERNEL);
 	if (!sr->chunks)
 		return -ENOMEM;
@@ -635,11 +634,8 @@ static int simple_remap_mmap_pfn(struct simple_remap_dev *sr,
 		pgoff -= c->nr_pages;
 	for (; left; left -= n, addr += n << PAGE_SHIFT, pgoff = 0, c++) {
 		n = min(left, c->nr_pages - pgoff);
-		ret = -ENOMEM;
-		if (!simple_remap_should_fail(&simple_remap_fail_remap))
-			ret = remap_pfn_range(vma, addr, c->pfn + pgoff,
-					      n << PAGE_SHIFT,
-					      vma->vm_page_prot);
+		ret = remap_pfn_range(vma, addr, c->pfn + pgoff,
+				      n << PAGE_SHIFT, vma->vm_page_prot);
 		if (ret)
 			return ret;
 	}
@@ -650,11 +646,12 @@ static int simple_remap_mmap_pages(struct simple_remap_dev *sr,
 				   struct vm_area_struct *vma)
 {
 	unsigned long nr = vma_pages(vma);
+	int ret;
 
-	if (simple_remap_should_fail(&simple_remap_fail_remap))
-		return -ENOMEM;
-	return vm_insert_pages(vma, vma->vm_start, sr->pages + vma->vm_pgoff,
-			       &nr);
+	ret = vm_insert_pages(vma, vma->vm_start, sr->pages + vma->vm_pgoff,
+			      &nr);
+	/* EFAULT: it could not allocate the page tables above the PTEs. */
+	return ret == -EFAULT ? -ENOMEM : ret;
 }
 
 static int simple_remap_mmap(struct file *file, struct vm_area_struct *vma)
@@ -825,17 +822,14 @@ static int __init simple_remap_init(void)
 	if (ret)
 		goto out_free_pages;
 
-	if (!simple_remap_should_fail(&simple_remap_fail_alloc))
-		sr->vaddr = vmap(sr->pages, sr->nr_pages, VM_MAP, PAGE_KERNEL);
+	sr->vaddr = vmap(sr->pages, sr->nr_pages, VM_MAP, PAGE_KERNEL);
 	if (!sr->vaddr) {
 		ret = -ENOMEM;
 		goto out_free_chunks;
 	}
 
 	sr->misc.groups = simple_remap_groups;
-	ret = -ENOMEM;
-	if (!simple_remap_should_fail(&simple_remap_fail_alloc))
-		ret = misc_register(&sr->misc);
+	ret = misc_register(&sr->misc);
 	if (ret)
 		goto out_vunmap;
 
