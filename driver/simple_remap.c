@@ -155,10 +155,17 @@ static int simple_remap_map_mode_set(const char *val,
 	return 0;
 }
 
+/* Like THP's "enabled": every mode, the active one bracketed. */
 static int simple_remap_map_mode_get(char *buf, const struct kernel_param *kp)
 {
-	return scnprintf(buf, PAGE_SIZE, "%s\n",
-			 simple_remap_map_modes[*(unsigned int *)kp->arg]);
+	unsigned int mode = *(unsigned int *)kp->arg, i;
+	int len = 0;
+
+	for (i = 0; i < ARRAY_SIZE(simple_remap_map_modes); i++)
+		len += scnprintf(buf + len, PAGE_SIZE - len,
+				 i == mode ? "%s[%s]" : "%s%s", i ? " " : "",
+				 simple_remap_map_modes[i]);
+	return len + scnprintf(buf + len, PAGE_SIZE - len, "\n");
 }
 
 static const struct kernel_param_ops simple_remap_map_mode_ops = {

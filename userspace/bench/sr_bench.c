@@ -485,7 +485,7 @@ int main(int argc, char **argv)
 {
 	cpu_set_t cpu;
 	FILE *f;
-	char m[16] = "";
+	char m[64] = "";
 	int opt;
 
 	while ((opt = getopt(argc, argv, "r:")) != -1) {
@@ -502,8 +502,9 @@ int main(int argc, char **argv)
 	if (sched_setaffinity(0, sizeof(cpu), &cpu))
 		die("sched_setaffinity");
 	f = fopen("/sys/module/simple_remap/parameters/map_mode", "r");
-	if (f && fgets(m, sizeof(m), f))
-		m[strcspn(m, "\n")] = 0, mode = m;
+	/* "[remap] pages fault": the active mode is bracketed. */
+	if (f && fgets(m, sizeof(m), f) && strchr(m, '[') && strchr(m, ']'))
+		*strchr(m, ']') = 0, mode = strchr(m, '[') + 1;
 	if (f)
 		fclose(f);
 	if (simple_remap_open(&sr, NULL, O_RDWR))
