@@ -7,8 +7,9 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 CACHE="${SIMPLE_REMAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/simple_remap}"
 LINT="$CACHE/lint"
-DRIVER_FILES=(driver/simple_remap.c driver/simple_remap_compat.h
-	driver/include/uapi/linux/simple_remap.h)
+# Globbed from the repository, wherever the script is run from.
+DRIVER_FILES=("$REPO"/driver/simple_remap_*.c "$REPO"/driver/simple_remap_*.h
+	"$REPO"/driver/include/uapi/linux/simple_remap.h)
 # The test-only module of the debug tier's positive controls.
 KMOD_FILES=(userspace/tests/kmod/sr_bugs.c)
 findings=0

@@ -204,19 +204,6 @@ static void *setup_memfd(void *a)
 	return map_memfd_at(m->fd, m->off, m->len, m->flags);
 }
 
-/* Sparse use: mmap(), touch one page in each MiB, munmap() (seconds). */
-static double sparse_use(void *(*map)(void *), void *arg, size_t len)
-{
-	double t = now_s();
-	char *p = map(arg);
-	size_t i;
-
-	for (i = 0; i < len; i += MIB)
-		sink += ((volatile char *)p)[i];
-	munmap(p, len);
-	return now_s() - t;
-}
-
 /* read() or write() of @len bytes in @chunk pieces at offset 0 of @fd. */
 static double bw_rw(int fd, char *buf, size_t len, size_t chunk, bool write_it)
 {
@@ -346,18 +333,6 @@ static void ratios(void)
 	report("R5", "its parts: mmap() 256M / 4M", r[2], rounds, "", true);
 	report("R5", "its parts: touching 256M / 4M", r[3], rounds, "", true);
 	report("R5", "its parts: munmap() 256M / 4M (not in setup)", r[4], rounds, "", true);
-
-	/*
-	 * R7: sparse use of a large buffer, against the lazy memfd (whose
-	 * pages exist): a mode that makes every PTE at mmap() time pays for
-	 * the pages it never touches.
-	 */
-	lazy.len = 256 * MIB, lazy.fd = big256;
-	for (i = 0; i < rounds; i++)
-		r[0][i] = sparse_use(setup_sr, &sr256, 256 * MIB) /
-			  sparse_use(setup_memfd, &lazy, 256 * MIB);
-	report("R7", "sparse 256M, 1 page per MiB: simple_remap / memfd", r[0], rounds, "",
-	       true);
 
 	/* R6: read()/write() on the device vs on a memfd, 1 MiB chunks. */
 	for (i = 0; i < rounds; i++) {
@@ -527,11 +502,9 @@ int main(int argc, char **argv)
 	if (sched_setaffinity(0, sizeof(cpu), &cpu))
 		die("sched_setaffinity");
 	f = fopen("/sys/module/simple_remap/parameters/map_mode", "r");
-	/* "remap [pages] fault": the active one is bracketed. */
-	if (f && fgets(m, sizeof(m), f)) {
-		mode = strchr(m, '[') ? strchr(m, '[') + 1 : m;
-		m[strcspn(m, "]\n")] = 0;
-	}
+	/* "[remap] pages fault": the active mode is bracketed. */
+	if (f && fgets(m, sizeof(m), f) && strchr(m, '[') && strchr(m, ']'))
+		*strchr(m, ']') = 0, mode = strchr(m, '[') + 1;
 	if (f)
 		fclose(f);
 	if (simple_remap_open(&sr, NULL, O_RDWR))

@@ -1,122 +1,347 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Under failslab and fail_page_alloc (debug kernel only), loading the module
- * with several sizes, mapping it and calling its ioctls many times: every
- * attempt succeeds or fails cleanly, and nothing is left half done. Only
- * this process is failed (task-filter, /proc/self/make-it-fail). The
- * harness fails the run on any KASAN, lockdep, UBSAN or kmemleak report.
+ * Every allocation a load, an open(), an mmap() and a first touch make,
+ * failed once each, in turn (debug kernel only). The kernel's fail-nth does
+ * it: N written to /proc/thread-self/fail-nth fails the Nth allocation site
+ * (failslab, fail_page_alloc) this task passes; read back, it is 0 once the
+ * failure was injected. N = 1, 2, ... until the step passes every site.
+ * Each failure must be a clean error that leaves nothing behind; the harness
+ * fails the run on any KASAN, lockdep, UBSAN or kmemleak report.
  */
 #include "sr_tap.h"
 
 #define FI "/sys/kernel/debug/"
+#define FI_SIZE (64 * 1024)
+#define FI_PAGES 4
+/* An empty 512 GiB region: a mapping there makes all its page tables anew. */
+#define FI_FRESH ((void *)(1UL << 45))
 
-static void fi_setup(const char *what, const char *percent)
+/* Fail-nth goes through these filters too: every site counts at these. */
+static const char *const fi_attrs[][2] = {
+	{ FI "failslab/ignore-gfp-wait", "N" },
+	{ FI "failslab/verbose", "0" },
+	{ FI "fail_page_alloc/ignore-gfp-wait", "N" },
+	{ FI "fail_page_alloc/ignore-gfp-highmem", "N" },
+	{ FI "fail_page_alloc/min-order", "0" },
+	{ FI "fail_page_alloc/verbose", "0" },
+};
+
+static char fi_saved[ARRAY_SIZE(fi_attrs)][32];
+static int fail_nth_fd = -1;
+
+/* Set the filters (saved for fi_end()) and open this task's fail-nth. */
+static void fi_begin(void)
 {
-	char path[128];
-	static const char *const attrs[][2] = {
-		{ "task-filter", "Y" }, { "interval", "1" }, { "times", "-1" },
-		{ "verbose", "0" }, { "ignore-gfp-wait", "N" },
-	};
+	size_t i;
+	int fd;
+
+	if (access(FI "fail_page_alloc", F_OK) || access(FI "failslab", F_OK) ||
+	    access("/proc/thread-self/fail-nth", F_OK))
+		TAP_SKIP("no fail-nth, failslab or fail_page_alloc: make check-debug runs this");
+	for (i = 0; i < ARRAY_SIZE(fi_attrs); i++) {
+		fd = open(fi_attrs[i][0], O_RDONLY | O_CLOEXEC);
+		ASSERT_TRUE(fd >= 0);
+		ASSERT_TRUE(read(fd, fi_saved[i], sizeof(fi_saved[i]) - 1) > 0);
+		close(fd);
+		ASSERT_EQ(0, sr_write_file(fi_attrs[i][0], fi_attrs[i][1]));
+	}
+	fail_nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	ASSERT_TRUE(fail_nth_fd >= 0);
+}
+
+static void fi_end(void)
+{
 	size_t i;
 
-	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
-		snprintf(path, sizeof(path), FI "%s/%s", what, attrs[i][0]);
-		ASSERT_EQ(0, sr_write_file(path, attrs[i][1]));
-	}
-	snprintf(path, sizeof(path), FI "%s/probability", what);
-	ASSERT_EQ(0, sr_write_file(path, percent));
+	for (i = 0; i < ARRAY_SIZE(fi_attrs); i++)
+		ASSERT_EQ(0, sr_write_file(fi_attrs[i][0], fi_saved[i]));
+	close(fail_nth_fd);
+}
+
+/* The Nth allocation site this task passes from now fails (0: none). */
+static void fail_nth(unsigned int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%u", n);
+
+	ASSERT_EQ(len, pwrite(fail_nth_fd, buf, len, 0));
+}
+
+/* Disarm; whether the failure was injected. */
+static bool fail_nth_injected(void)
+{
+	char buf[16] = "";
+
+	ASSERT_TRUE(pread(fail_nth_fd, buf, sizeof(buf) - 1, 0) > 0);
+	fail_nth(0);
+	return atoi(buf) == 0;
 }
 
 /*
- * /proc/self/make-it-fail, opened before any failure is injected. Turning
- * it off is itself a write that may fail: retry until it takes.
+ * A step under test: @run (0 or -errno) with its Nth site failing. After a
+ * success, with or without a failure injected (a fallback, a retry),
+ * @undo checks the result and undoes it; after a failure, @failed checks
+ * the errno and that nothing was left behind. @prepare, if any, runs
+ * before each attempt, outside fail-nth.
  */
-static int make_it_fail = -1;
+struct fi_step {
+	const char *what;
+	void (*prepare)(void);
+	int (*run)(void);
+	void (*undo)(void);
+	void (*failed)(int err);
+};
 
-static void fail_me(int on)
+/* Each site of @step failed once, in turn; the number of failed attempts. */
+static int fail_each_site(const struct fi_step *step, int *sites)
 {
-	int i;
+	int n, ret, failed = 0, went_on = 0;
+	time_t start = time(NULL);
+	bool injected;
 
-	if (make_it_fail < 0)
-		make_it_fail = open("/proc/self/make-it-fail", O_WRONLY | O_CLOEXEC);
-	ASSERT_TRUE(make_it_fail >= 0);
-	for (i = 0; i < 10000; i++)
-		if (pwrite(make_it_fail, on ? "1" : "0", 1, 0) == 1)
-			return;
-	TAP_FAIL("cannot set make-it-fail to %d", on);
+	for (n = 1;; n++) {
+		if (step->prepare)
+			step->prepare();
+		fail_nth(n);
+		ret = step->run();
+		injected = fail_nth_injected();
+		if (!ret) {
+			step->undo();
+			if (!injected)
+				break;
+			went_on++;
+			continue;
+		}
+		ASSERT_TRUE(injected);
+		step->failed(-ret);
+		failed++;
+	}
+	*sites = n - 1;
+	printf("# %s: %d allocation sites, each failed once: %d attempts failed cleanly, %d went on (a fallback or a retry), in %ld s\n",
+	       step->what, n - 1, failed, went_on, (long)(time(NULL) - start));
+	return failed;
 }
 
-static bool have_fault_injection(void)
+/* Kernel log records since the last call that contain @text. */
+static int kmsg_count(int fd, const char *text)
 {
-	return access(FI "failslab", F_OK) == 0 && access(FI "fail_page_alloc", F_OK) == 0;
+	char rec[1024];
+	int found = 0;
+	ssize_t n;
+
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		rec[n > 0 ? n : 0] = 0;
+		found += strstr(rec, text) != NULL;
+	}
+	return found;
 }
 
-TEST(load_under_fault_injection_succeeds_or_unwinds)
-{
-	static const char *const sizes[] = { "size=4K", "size=1M", "size=8M", "size=24M" };
-	int i, ret, ok = 0, failed = 0;
+static int ko_fd, kmsg_fd, buffer_failures;
+static char load_params[256];
 
-	if (!have_fault_injection())
-		TAP_SKIP("no failslab/fail_page_alloc: make check-debug runs this");
+static int load_run(void)
+{
+	return syscall(SYS_finit_module, ko_fd, load_params, 0) ? -errno : 0;
+}
+
+static void load_undo(void)
+{
+	sr_wait_dev();
+	ASSERT_EQ(FI_SIZE, sr_size());
 	ASSERT_EQ(0, sr_unload());
-	/* A load makes hundreds of allocations: 1 % fails about half of them. */
-	fi_setup("failslab", "1");
-	fi_setup("fail_page_alloc", "1");
-	for (i = 0; i < 40; i++) {
-		fail_me(1);
-		ret = sr_load(sizes[i % 4]);
-		fail_me(0);
-		if (ret) {
-			ASSERT_TRUE(!sr_loaded());
-			failed++;
-			continue;
-		}
-		ok++;
-		ASSERT_EQ(0, sr_unload());
-	}
-	printf("# %d loads succeeded, %d failed cleanly\n", ok, failed);
-	ASSERT_EQ(0, sr_load(NULL));
 }
 
-TEST(mmap_and_ioctls_under_fault_injection)
+static void load_failed(int err)
 {
-	int i, fd, err, loops = 300, ok = 0, failed = 0;
-	long ps = sr_page_size();
-	__u64 seq;
-	char *p;
+	ASSERT_EQ(ENOMEM, err);
+	ASSERT_TRUE(!sr_loaded());
+	ASSERT_NE(0, access(SR_DEV, F_OK));
+	buffer_failures += kmsg_count(kmsg_fd, "cannot allocate the buffer") > 0;
+}
 
-	if (!have_fault_injection())
-		TAP_SKIP("no failslab/fail_page_alloc: make check-debug runs this");
-	fi_setup("failslab", "10");
-	fi_setup("fail_page_alloc", "10");
-	for (i = 0; i < loops; i++) {
-		fail_me(1);
-		fd = open(SR_DEV, O_RDWR | O_CLOEXEC);
-		if (fd < 0) {
-			err = errno;
-			fail_me(0);
-			ASSERT_EQ(ENOMEM, err);
-			failed++;
-			continue;
-		}
-		p = mmap(NULL, 4 * ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (i % 8) * ps);
-		if (p != MAP_FAILED)
-			p[0] = (char)i;
-		ioctl(fd, SIMPLE_REMAP_IOC_NOTIFY, &seq);
-		ioctl(fd, SIMPLE_REMAP_IOC_ACK, &seq);
-		/* Tearing down is not under test: munmap() itself may need memory. */
-		fail_me(0);
-		if (p != MAP_FAILED) {
-			ASSERT_EQ(0, munmap(p, 4 * ps));
-			ok++;
-		} else {
-			failed++;
-		}
-		ASSERT_EQ(0, close(fd));
+/*
+ * The module loader's own allocations, then the driver's init: each must
+ * fail the load with ENOMEM, leave the module out, the node gone and no
+ * tmpfs page behind. In pages and fault mode the tmpfs pages are allocated
+ * by a kernel worker: fail-nth reaches them only if the driver hands the
+ * count over, and then each page is a site of its own.
+ */
+TEST(every_allocation_failure_at_load_unwinds)
+{
+	static const struct fi_step step = {
+		"load", NULL, load_run, load_undo, load_failed,
+	};
+	long long shmem_before, shmem_after;
+	bool page_modes = !sr_pfnmap();
+	int sites, i;
+
+	fi_begin();
+	ASSERT_EQ(0, sr_unload());
+	ko_fd = open(sr_ko(), O_RDONLY | O_CLOEXEC);
+	ASSERT_TRUE(ko_fd >= 0);
+	snprintf(load_params, sizeof(load_params), "%s size=%d", sr_default_params(), FI_SIZE);
+	kmsg_fd = sr_kmsg_open();
+	shmem_before = sr_meminfo_kib("Shmem: %lld kB");
+	ASSERT_TRUE(fail_each_site(&step, &sites) > 0);
+	printf("# %d allocation sites on the load path, each failed once; %d in the buffer's allocation\n",
+	       sites, buffer_failures);
+	if (page_modes)
+		ASSERT_TRUE(buffer_failures >= FI_SIZE / sr_page_size());
+	/*
+	 * A failed load's tmpfs file is dropped in the worker, a kernel
+	 * thread, whose last fput() the kernel finishes a tick later.
+	 */
+	for (i = 0; i < 20; i++) {
+		shmem_after = sr_meminfo_kib("Shmem: %lld kB");
+		if (shmem_after < shmem_before + FI_SIZE / 1024)
+			break;
+		usleep(100 * 1000);
 	}
-	printf("# %d mappings made, %d attempts failed cleanly\n", ok, failed);
-	fd = sr_open(O_RDONLY);
-	ASSERT_EQ(0, sr_info(fd).mappings);
+	printf("# Shmem before %lld KiB, after %lld KiB\n", shmem_before, shmem_after);
+	ASSERT_TRUE(shmem_after < shmem_before + FI_SIZE / 1024);
+	ASSERT_EQ(0, sr_load(NULL));
+	fi_end();
+}
+
+static int open_fd;
+static long long open_refcnt;
+
+static int open_run(void)
+{
+	open_fd = open(SR_DEV, O_RDWR | O_CLOEXEC);
+	return open_fd < 0 ? -errno : 0;
+}
+
+static void open_undo(void)
+{
+	ASSERT_EQ(FI_SIZE, sr_info(open_fd).size);
+	ASSERT_EQ(0, close(open_fd));
+}
+
+/* Every open file holds the module: a failed open() must let go. */
+static void open_failed(int err)
+{
+	ASSERT_EQ(ENOMEM, err);
+	ASSERT_EQ(open_refcnt, sr_sysfs("/sys/module/" SR_NAME "/", "refcnt"));
+}
+
+TEST(every_allocation_failure_in_open_fails_cleanly)
+{
+	static const struct fi_step step = {
+		"open()", NULL, open_run, open_undo, open_failed,
+	};
+	int sites;
+
+	fi_begin();
+	sr_reload("size=64K");
+	open_refcnt = sr_sysfs("/sys/module/" SR_NAME "/", "refcnt");
+	ASSERT_TRUE(fail_each_site(&step, &sites) > 0);
+	ASSERT_EQ(open_refcnt, sr_sysfs("/sys/module/" SR_NAME "/", "refcnt"));
+	fi_end();
+}
+
+static int map_fd, map_calls;
+static char *map_p;
+
+static int mmap_run(void)
+{
+	map_p = mmap(FI_FRESH, FI_PAGES * sr_page_size(), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_FIXED_NOREPLACE, map_fd, 0);
+	return map_p == MAP_FAILED ? -errno : 0;
+}
+
+static void mmap_undo(void)
+{
+	ASSERT_TRUE(map_p == FI_FRESH);
+	ASSERT_EQ('t', map_p[0]);
+	ASSERT_EQ(1, sr_info(map_fd).mappings);
+	ASSERT_EQ(++map_calls, sr_counter("mmap_calls"));
+	ASSERT_EQ(0, munmap(map_p, FI_PAGES * sr_page_size()));
+}
+
+/* A failed mmap() leaves no mapping, counts none, and the range is free. */
+static void mmap_failed(int err)
+{
+	ASSERT_EQ(ENOMEM, err);
+	ASSERT_EQ(0, sr_info(map_fd).mappings);
+	ASSERT_EQ(map_calls, sr_counter("mmap_calls"));
+	ASSERT_EQ(0, sr_counter("mappings"));
+}
+
+/*
+ * The VMA, the maple tree, and the page tables a fresh region needs (made
+ * by remap_pfn_range() in remap mode, vm_insert_pages() in pages mode).
+ */
+TEST(every_allocation_failure_in_mmap_fails_cleanly)
+{
+	static const struct fi_step step = {
+		"mmap()", NULL, mmap_run, mmap_undo, mmap_failed,
+	};
+	int sites;
+
+	fi_begin();
+	sr_reload("size=64K");
+	map_fd = sr_open(O_RDWR);
+	ASSERT_EQ(1, pwrite(map_fd, "t", 1, 0));
+	map_calls = sr_counter("mmap_calls");
+	ASSERT_TRUE(fail_each_site(&step, &sites) > 0);
+	/* Later mappings work, anywhere. */
+	map_p = sr_mmap(map_fd, FI_SIZE, PROT_READ, 0);
+	ASSERT_EQ('t', map_p[0]);
+	fi_end();
+}
+
+static void touch_prepare(void)
+{
+	map_p = mmap(FI_FRESH, FI_PAGES * sr_page_size(), PROT_READ,
+		     MAP_SHARED | MAP_FIXED_NOREPLACE, map_fd, 0);
+	ASSERT_TRUE(map_p == FI_FRESH);
+	/* pages mode: its PTEs gone, so the next touch faults. */
+	ASSERT_EQ(0, madvise(map_p, FI_PAGES * sr_page_size(), MADV_DONTNEED));
+}
+
+static int touch_run(void)
+{
+	return ((volatile char *)map_p)[0] == 't' ? 0 : -EIO;
+}
+
+static void touch_undo(void)
+{
+	ASSERT_EQ(0, munmap(map_p, FI_PAGES * sr_page_size()));
+}
+
+static void touch_failed(int err)
+{
+	TAP_FAIL("the touch read a wrong byte (%s)", tap_errname(err));
+}
+
+/*
+ * The .fault path: a failed allocation there (the page tables of a fresh
+ * region, in fault mode) makes the fault VM_FAULT_OOM, and the kernel
+ * retries a user fault that ran out of memory ("Retrying PF" in its log):
+ * the touch reads the byte, no SIGBUS. After MADV_DONTNEED (pages mode)
+ * the page tables stay, and the touch allocates nothing.
+ */
+TEST(every_allocation_failure_in_a_fault_is_retried)
+{
+	static const struct fi_step step = {
+		"first touch", touch_prepare, touch_run, touch_undo, touch_failed,
+	};
+	int sites;
+
+	if (sr_pfnmap())
+		TAP_SKIP("remap mode has no .fault: every PTE is made at mmap() time");
+	fi_begin();
+	sr_reload("size=64K");
+	map_fd = sr_open(O_RDWR);
+	ASSERT_EQ(1, pwrite(map_fd, "t", 1, 0));
+	kmsg_fd = sr_kmsg_open();
+	ASSERT_EQ(0, fail_each_site(&step, &sites));
+	if (!strcmp(sr_map_mode(), "fault")) {
+		ASSERT_TRUE(sites > 0);
+		ASSERT_TRUE(kmsg_count(kmsg_fd, "Retrying PF") > 0);
+	}
+	fi_end();
 }
 
 int main(void)

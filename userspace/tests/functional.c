@@ -395,6 +395,34 @@ TEST_F(sr, rmmod_fails_while_mapped_then_succeeds)
 	ASSERT_TRUE(!sr_loaded());
 }
 
+/* Like THP's "enabled": every mode, the active one bracketed; load-time only. */
+TEST(map_mode_reads_every_mode_with_the_active_one_bracketed)
+{
+	static const char *const expected[][2] = {
+		{ "map_mode=remap", "[remap] pages fault\n" },
+		{ "map_mode=pages", "remap [pages] fault\n" },
+		{ "map_mode=fault", "remap pages [fault]\n" },
+	};
+	char buf[64];
+	struct stat st;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < ARRAY_SIZE(expected); i++) {
+		sr_reload(expected[i][0]);
+		fd = open(SR_PARAM "map_mode", O_RDONLY | O_CLOEXEC);
+		ASSERT_TRUE(fd >= 0);
+		memset(buf, 0, sizeof(buf));
+		ASSERT_EQ((ssize_t)strlen(expected[i][1]), read(fd, buf, sizeof(buf) - 1));
+		close(fd);
+		if (strcmp(buf, expected[i][1]))
+			TAP_FAIL("map_mode reads '%s' after loading with %s", buf, expected[i][0]);
+		ASSERT_EQ(0, stat(SR_PARAM "map_mode", &st));
+		ASSERT_EQ(0444, st.st_mode & 0777);
+		ASSERT_ERRNO(EACCES, open(SR_PARAM "map_mode", O_WRONLY | O_CLOEXEC));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 5 && !strcmp(argv[1], "--peer"))

@@ -472,67 +472,6 @@ TEST(hundred_load_unload_cycles_leak_nothing)
 	ASSERT_TRUE(shmem_after < shmem_before + 512);
 }
 
-/*
- * fail_alloc=N: each allocation step at load fails in turn. In remap mode a
- * failed high-order page allocation only falls back to a smaller order; the
- * other steps (page table, chunk table, vmap, misc_register) must unwind
- * with ENOMEM. The struct page modes have a tmpfs file and each of its 16
- * pages instead of the chunk table, each a step that must unwind. N past
- * the last step leaves the countdown unspent: every step was hit.
- */
-TEST(every_load_allocation_failure_unwinds)
-{
-	bool chunks = sr_pfnmap();
-	long long size = chunks ? 4 << 20 : 16 * sr_page_size(), before;
-	int n, ret, failures = 0, fallbacks = 0;
-	char params[64];
-
-	ASSERT_EQ(0, sr_unload());
-	before = mem_free_kib();
-	for (n = 1; n < 256; n++) {
-		snprintf(params, sizeof(params), "size=%lld fail_alloc=%d", size, n);
-		ret = sr_load(params);
-		if (ret) {
-			ASSERT_EQ(-ENOMEM, ret);
-			ASSERT_TRUE(!sr_loaded());
-			failures++;
-			continue;
-		}
-		ASSERT_EQ(size, sr_size());
-		if (sr_sysfs(SR_PARAM, "fail_alloc")) {
-			ASSERT_EQ(0, sr_unload());
-			break;
-		}
-		ASSERT_EQ(0, sr_unload());
-		fallbacks++;
-	}
-	printf("# %d steps: %d failed loads, %d fallbacks to smaller orders\n",
-	       n - 1, failures, fallbacks);
-	ASSERT_EQ(chunks ? 4 : 4 + 16, failures);
-	if (!chunks)
-		ASSERT_EQ(0, fallbacks);
-	/* A whole lost buffer would show; small leaks are kmemleak's job. */
-	ASSERT_TRUE(mem_free_kib() > before - 24 * 1024);
-}
-
-TEST(failed_remap_leaves_no_mapping)
-{
-	int fd = sr_open(O_RDWR), pfd;
-	uint64_t before = sr_info(fd).mappings;
-	long long calls = sr_sysfs(SR_SYSFS, "mmap_calls");
-
-	if (!strcmp(sr_map_mode(), "fault"))
-		return; /* nothing is mapped at mmap() time */
-	pfd = open(SR_PARAM "fail_remap", O_WRONLY);
-	ASSERT_EQ(2, write(pfd, "1\n", 2));
-	close(pfd);
-	ASSERT_ERRNO(ENOMEM, mmap(NULL, sr_page_size(), PROT_READ, MAP_SHARED, fd, 0));
-	ASSERT_EQ(before, sr_info(fd).mappings);
-	ASSERT_EQ(calls, sr_sysfs(SR_SYSFS, "mmap_calls"));
-	/* One-shot: the next mmap() works. */
-	sr_mmap(fd, sr_page_size(), PROT_READ, 0);
-}
-
 TEST(node_is_root_only_by_default)
 {
 	struct stat st;

@@ -220,19 +220,21 @@ static inline bool sr_kmsg_has(int fd, const char *text)
 	return found;
 }
 
-/* "remap", "pages" or "fault": how the loaded module maps. */
+/* "remap", "pages" or "fault": how the loaded module maps (the one in []). */
 static inline const char *sr_map_mode(void)
 {
-	static char mode[16];
+	static char modes[64];
 	int fd = open(SR_PARAM "map_mode", O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, mode, sizeof(mode) - 1);
+	ssize_t n = fd < 0 ? -1 : read(fd, modes, sizeof(modes) - 1);
+	char *active = n > 0 ? strchr(modes, '[') : NULL;
+	char *end = active ? strchr(active, ']') : NULL;
 
 	if (fd >= 0)
 		close(fd);
-	if (n <= 0)
-		TAP_FAIL("cannot read %smap_mode", SR_PARAM);
-	mode[strcspn(mode, "\n")] = 0;
-	return mode;
+	if (!end)
+		TAP_FAIL("cannot read the active mode in %smap_mode", SR_PARAM);
+	*end = 0;
+	return active + 1;
 }
 
 /* remap_pfn_range() mappings have no struct page that GUP could pin. */

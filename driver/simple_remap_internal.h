@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the driver's files share: the device, its buffer, an open file, and
+ * the calls between them.
+ *
+ *	simple_remap_dev.c	the device: parameters, file operations,
+ *				ioctls, sysfs counters, misc device, init/exit
+ *	simple_remap_buffer.c	the buffer: contiguous chunks or tmpfs pages,
+ *				the kernel mapping, freeing
+ *	simple_remap_mmap.c	the mapping modes: mmap(), vm_ops, fault
+ */
+#ifndef _SIMPLE_REMAP_INTERNAL_H
+#define _SIMPLE_REMAP_INTERNAL_H
+
+#include <linux/atomic.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/mm_types.h>
+#include <linux/wait.h>
+
+/**
+ * enum simple_remap_map_mode - how mmap() maps the buffer (map_mode=)
+ * @SIMPLE_REMAP_MAP_REMAP:	remap_pfn_range(), every PTE at mmap() time
+ * @SIMPLE_REMAP_MAP_PAGES:	vm_insert_pages(), every PTE at mmap() time
+ * @SIMPLE_REMAP_MAP_FAULT:	each page mapped on first touch
+ */
+enum simple_remap_map_mode {
+	SIMPLE_REMAP_MAP_REMAP,
+	SIMPLE_REMAP_MAP_PAGES,
+	SIMPLE_REMAP_MAP_FAULT,
+};
+
+/**
+ * struct simple_remap_chunk - a physically contiguous run of the buffer
+ * @pfn:	first page frame
+ * @nr_pages:	pages in the run
+ */
+struct simple_remap_chunk {
+	unsigned long pfn;
+	unsigned long nr_pages;
+};
+
+/**
+ * struct simple_remap_dev - the device and its buffer
+ * @misc:	the /dev/simple_remap node; open() points file->private_data here
+ * @map_mode:	how mmap() maps, from the map_mode parameter
+ * @pages:	every page of the buffer, in order, each holding one
+ *		reference of ours: a page allocation of its own (split_page())
+ *		or a page cache page of @shmem
+ * @nr_pages:	length of @pages
+ * @size:	buffer size in bytes, @nr_pages pages
+ * @shmem:	map_mode pages and fault: the unlinked tmpfs file whose page
+ *		cache @pages are; NULL in remap mode
+ * @chunks:	map_mode remap: @pages as physically contiguous runs, for
+ *		remap_pfn_range(); NULL in the other modes
+ * @nr_chunks:	how many physically contiguous runs @pages make
+ * @vaddr:	a contiguous kernel mapping of @pages, for read() and write()
+ * @seq:	the notification counter
+ * @wq:		poll()ers waiting for @seq to move
+ * @mappings:	live VMAs of the buffer, in every process
+ * @mmap_calls:	successful mmap() calls since load
+ * @bytes_read:	bytes read() since load
+ * @bytes_written: bytes written since load
+ *
+ * Locking: everything but the counters is set at init and only read until
+ * exit, so it needs no lock; the counters are atomics, and @wq has its own
+ * lock. The buffer's bytes are shared memory: ordering accesses to them is
+ * the business of the processes that share it, as with any shared mapping.
+ */
+struct simple_remap_dev {
+	struct miscdevice misc;
+	enum simple_remap_map_mode map_mode;
+	struct page **pages;
+	unsigned long nr_pages;
+	size_t size;
+	struct file *shmem;
+	struct simple_remap_chunk *chunks;
+	unsigned int nr_chunks;
+	void *vaddr;
+	atomic64_t seq;
+	wait_queue_head_t wq;
+	atomic_long_t mappings;
+	atomic_long_t mmap_calls;
+	atomic_long_t bytes_read;
+	atomic_long_t bytes_written;
+};
+
+/**
+ * struct simple_remap_file - one open file of the device
+ * @sr:		the device
+ * @acked:	the notification counter as this file last acknowledged it;
+ *		an atomic (no lock), as threads may share the file
+ */
+struct simple_remap_file {
+	struct simple_remap_dev *sr;
+	atomic64_t acked;
+};
+
+static inline struct simple_remap_dev *simple_remap_from_file(struct file *file)
+{
+	return ((struct simple_remap_file *)file->private_data)->sr;
+}
+
+/* simple_remap_buffer.c: @sr's nr_pages, size and map_mode are set. */
+int simple_remap_buffer_alloc(struct simple_remap_dev *sr);
+void simple_remap_buffer_free(struct simple_remap_dev *sr);
+
+/* simple_remap_mmap.c: the file operation. */
+int simple_remap_mmap(struct file *file, struct vm_area_struct *vma);
+
+#endif /* _SIMPLE_REMAP_INTERNAL_H */
