@@ -8,7 +8,7 @@
  * Each failure must be a clean error that leaves nothing behind; the harness
  * fails the run on any KASAN, lockdep, UBSAN or kmemleak report.
  */
-#include "sr_tap.h"
+#include "sr_test.h"
 
 #define FI "/sys/kernel/debug/"
 #define FI_SIZE (64 * 1024)
@@ -29,15 +29,24 @@ static const char *const fi_attrs[][2] = {
 static char fi_saved[ARRAY_SIZE(fi_attrs)][32];
 static int fail_nth_fd = -1;
 
+static bool fi_available(void)
+{
+	return !access(FI "fail_page_alloc", F_OK) && !access(FI "failslab", F_OK) &&
+	       !access("/proc/thread-self/fail-nth", F_OK);
+}
+
+#define FI_SKIP_UNLESS_AVAILABLE()						\
+	do {									\
+		if (!fi_available())						\
+			SKIP(return, "no fail-nth, failslab or fail_page_alloc: make check-debug runs this"); \
+	} while (0)
+
 /* Set the filters (saved for fi_end()) and open this task's fail-nth. */
-static void fi_begin(void)
+static void fi_begin(struct __test_metadata *_metadata)
 {
 	size_t i;
 	int fd;
 
-	if (access(FI "fail_page_alloc", F_OK) || access(FI "failslab", F_OK) ||
-	    access("/proc/thread-self/fail-nth", F_OK))
-		TAP_SKIP("no fail-nth, failslab or fail_page_alloc: make check-debug runs this");
 	for (i = 0; i < ARRAY_SIZE(fi_attrs); i++) {
 		fd = open(fi_attrs[i][0], O_RDONLY | O_CLOEXEC);
 		ASSERT_TRUE(fd >= 0);
@@ -49,7 +58,7 @@ static void fi_begin(void)
 	ASSERT_TRUE(fail_nth_fd >= 0);
 }
 
-static void fi_end(void)
+static void fi_end(struct __test_metadata *_metadata)
 {
 	size_t i;
 
@@ -59,7 +68,7 @@ static void fi_end(void)
 }
 
 /* The Nth allocation site this task passes from now fails (0: none). */
-static void fail_nth(unsigned int n)
+static void fail_nth(struct __test_metadata *_metadata, unsigned int n)
 {
 	char buf[16];
 	int len = snprintf(buf, sizeof(buf), "%u", n);
@@ -68,12 +77,12 @@ static void fail_nth(unsigned int n)
 }
 
 /* Disarm; whether the failure was injected. */
-static bool fail_nth_injected(void)
+static bool fail_nth_injected(struct __test_metadata *_metadata)
 {
 	char buf[16] = "";
 
 	ASSERT_TRUE(pread(fail_nth_fd, buf, sizeof(buf) - 1, 0) > 0);
-	fail_nth(0);
+	fail_nth(_metadata, 0);
 	return atoi(buf) == 0;
 }
 
@@ -86,14 +95,15 @@ static bool fail_nth_injected(void)
  */
 struct fi_step {
 	const char *what;
-	void (*prepare)(void);
+	void (*prepare)(struct __test_metadata *_metadata);
 	int (*run)(void);
-	void (*undo)(void);
-	void (*failed)(int err);
+	void (*undo)(struct __test_metadata *_metadata);
+	void (*failed)(struct __test_metadata *_metadata, int err);
 };
 
 /* Each site of @step failed once, in turn; the number of failed attempts. */
-static int fail_each_site(const struct fi_step *step, int *sites)
+static int fail_each_site(struct __test_metadata *_metadata, const struct fi_step *step,
+			  int *sites)
 {
 	int n, ret, failed = 0, went_on = 0;
 	time_t start = time(NULL);
@@ -101,19 +111,19 @@ static int fail_each_site(const struct fi_step *step, int *sites)
 
 	for (n = 1;; n++) {
 		if (step->prepare)
-			step->prepare();
-		fail_nth(n);
+			step->prepare(_metadata);
+		fail_nth(_metadata, n);
 		ret = step->run();
-		injected = fail_nth_injected();
+		injected = fail_nth_injected(_metadata);
 		if (!ret) {
-			step->undo();
+			step->undo(_metadata);
 			if (!injected)
 				break;
 			went_on++;
 			continue;
 		}
 		ASSERT_TRUE(injected);
-		step->failed(-ret);
+		step->failed(_metadata, -ret);
 		failed++;
 	}
 	*sites = n - 1;
@@ -144,14 +154,14 @@ static int load_run(void)
 	return syscall(SYS_finit_module, ko_fd, load_params, 0) ? -errno : 0;
 }
 
-static void load_undo(void)
+static void load_undo(struct __test_metadata *_metadata)
 {
 	sr_wait_dev();
-	ASSERT_EQ(FI_SIZE, sr_size());
+	ASSERT_EQ(FI_SIZE, sr_size(_metadata));
 	ASSERT_EQ(0, sr_unload());
 }
 
-static void load_failed(int err)
+static void load_failed(struct __test_metadata *_metadata, int err)
 {
 	ASSERT_EQ(ENOMEM, err);
 	ASSERT_TRUE(!sr_loaded());
@@ -166,23 +176,24 @@ static void load_failed(int err)
  * by a kernel worker: fail-nth reaches them only if the driver hands the
  * count over, and then each page is a site of its own.
  */
-TEST(every_allocation_failure_at_load_unwinds)
+TEST_F(sr, every_allocation_failure_at_load_unwinds)
 {
 	static const struct fi_step step = {
 		"load", NULL, load_run, load_undo, load_failed,
 	};
 	long long shmem_before, shmem_after;
-	bool page_modes = !sr_pfnmap();
+	bool page_modes = !sr_pfnmap(_metadata);
 	int sites, i;
 
-	fi_begin();
+	FI_SKIP_UNLESS_AVAILABLE();
+	fi_begin(_metadata);
 	ASSERT_EQ(0, sr_unload());
 	ko_fd = open(sr_ko(), O_RDONLY | O_CLOEXEC);
 	ASSERT_TRUE(ko_fd >= 0);
-	snprintf(load_params, sizeof(load_params), "%s size=%d", sr_default_params(), FI_SIZE);
-	kmsg_fd = sr_kmsg_open();
-	shmem_before = sr_meminfo_kib("Shmem: %lld kB");
-	ASSERT_TRUE(fail_each_site(&step, &sites) > 0);
+	snprintf(load_params, sizeof(load_params), "map_mode=%s size=%d", sr_mode, FI_SIZE);
+	kmsg_fd = sr_kmsg_open(_metadata);
+	shmem_before = sr_meminfo_kib(_metadata, "Shmem: %lld kB");
+	ASSERT_TRUE(fail_each_site(_metadata, &step, &sites) > 0);
 	printf("# %d allocation sites on the load path, each failed once; %d in the buffer's allocation\n",
 	       sites, buffer_failures);
 	if (page_modes)
@@ -192,7 +203,7 @@ TEST(every_allocation_failure_at_load_unwinds)
 	 * thread, whose last fput() the kernel finishes a tick later.
 	 */
 	for (i = 0; i < 20; i++) {
-		shmem_after = sr_meminfo_kib("Shmem: %lld kB");
+		shmem_after = sr_meminfo_kib(_metadata, "Shmem: %lld kB");
 		if (shmem_after < shmem_before + FI_SIZE / 1024)
 			break;
 		usleep(100 * 1000);
@@ -200,7 +211,7 @@ TEST(every_allocation_failure_at_load_unwinds)
 	printf("# Shmem before %lld KiB, after %lld KiB\n", shmem_before, shmem_after);
 	ASSERT_TRUE(shmem_after < shmem_before + FI_SIZE / 1024);
 	ASSERT_EQ(0, sr_load(NULL));
-	fi_end();
+	fi_end(_metadata);
 }
 
 static int open_fd;
@@ -212,32 +223,33 @@ static int open_run(void)
 	return open_fd < 0 ? -errno : 0;
 }
 
-static void open_undo(void)
+static void open_undo(struct __test_metadata *_metadata)
 {
-	ASSERT_EQ(FI_SIZE, sr_info(open_fd).size);
+	ASSERT_EQ(FI_SIZE, sr_info(_metadata, open_fd).size);
 	ASSERT_EQ(0, close(open_fd));
 }
 
 /* Every open file holds the module: a failed open() must let go. */
-static void open_failed(int err)
+static void open_failed(struct __test_metadata *_metadata, int err)
 {
 	ASSERT_EQ(ENOMEM, err);
-	ASSERT_EQ(open_refcnt, sr_sysfs("/sys/module/" SR_NAME "/", "refcnt"));
+	ASSERT_EQ(open_refcnt, sr_sysfs(_metadata, "/sys/module/" SR_NAME "/", "refcnt"));
 }
 
-TEST(every_allocation_failure_in_open_fails_cleanly)
+TEST_F(sr, every_allocation_failure_in_open_fails_cleanly)
 {
 	static const struct fi_step step = {
 		"open()", NULL, open_run, open_undo, open_failed,
 	};
 	int sites;
 
-	fi_begin();
-	sr_reload("size=64K");
-	open_refcnt = sr_sysfs("/sys/module/" SR_NAME "/", "refcnt");
-	ASSERT_TRUE(fail_each_site(&step, &sites) > 0);
-	ASSERT_EQ(open_refcnt, sr_sysfs("/sys/module/" SR_NAME "/", "refcnt"));
-	fi_end();
+	FI_SKIP_UNLESS_AVAILABLE();
+	fi_begin(_metadata);
+	sr_reload(_metadata, "size=64K");
+	open_refcnt = sr_sysfs(_metadata, "/sys/module/" SR_NAME "/", "refcnt");
+	ASSERT_TRUE(fail_each_site(_metadata, &step, &sites) > 0);
+	ASSERT_EQ(open_refcnt, sr_sysfs(_metadata, "/sys/module/" SR_NAME "/", "refcnt"));
+	fi_end(_metadata);
 }
 
 static int map_fd, map_calls;
@@ -250,48 +262,49 @@ static int mmap_run(void)
 	return map_p == MAP_FAILED ? -errno : 0;
 }
 
-static void mmap_undo(void)
+static void mmap_undo(struct __test_metadata *_metadata)
 {
 	ASSERT_TRUE(map_p == FI_FRESH);
 	ASSERT_EQ('t', map_p[0]);
-	ASSERT_EQ(1, sr_info(map_fd).mappings);
-	ASSERT_EQ(++map_calls, sr_counter("mmap_calls"));
+	ASSERT_EQ(1, sr_info(_metadata, map_fd).mappings);
+	ASSERT_EQ(++map_calls, sr_counter(_metadata, "mmap_calls"));
 	ASSERT_EQ(0, munmap(map_p, FI_PAGES * sr_page_size()));
 }
 
 /* A failed mmap() leaves no mapping, counts none, and the range is free. */
-static void mmap_failed(int err)
+static void mmap_failed(struct __test_metadata *_metadata, int err)
 {
 	ASSERT_EQ(ENOMEM, err);
-	ASSERT_EQ(0, sr_info(map_fd).mappings);
-	ASSERT_EQ(map_calls, sr_counter("mmap_calls"));
-	ASSERT_EQ(0, sr_counter("mappings"));
+	ASSERT_EQ(0, sr_info(_metadata, map_fd).mappings);
+	ASSERT_EQ(map_calls, sr_counter(_metadata, "mmap_calls"));
+	ASSERT_EQ(0, sr_counter(_metadata, "mappings"));
 }
 
 /*
  * The VMA, the maple tree, and the page tables a fresh region needs (made
  * by remap_pfn_range() in remap mode, vm_insert_pages() in pages mode).
  */
-TEST(every_allocation_failure_in_mmap_fails_cleanly)
+TEST_F(sr, every_allocation_failure_in_mmap_fails_cleanly)
 {
 	static const struct fi_step step = {
 		"mmap()", NULL, mmap_run, mmap_undo, mmap_failed,
 	};
 	int sites;
 
-	fi_begin();
-	sr_reload("size=64K");
-	map_fd = sr_open(O_RDWR);
+	FI_SKIP_UNLESS_AVAILABLE();
+	fi_begin(_metadata);
+	sr_reload(_metadata, "size=64K");
+	map_fd = sr_open(_metadata, O_RDWR);
 	ASSERT_EQ(1, pwrite(map_fd, "t", 1, 0));
-	map_calls = sr_counter("mmap_calls");
-	ASSERT_TRUE(fail_each_site(&step, &sites) > 0);
+	map_calls = sr_counter(_metadata, "mmap_calls");
+	ASSERT_TRUE(fail_each_site(_metadata, &step, &sites) > 0);
 	/* Later mappings work, anywhere. */
-	map_p = sr_mmap(map_fd, FI_SIZE, PROT_READ, 0);
+	map_p = sr_mmap(_metadata, map_fd, FI_SIZE, PROT_READ, 0);
 	ASSERT_EQ('t', map_p[0]);
-	fi_end();
+	fi_end(_metadata);
 }
 
-static void touch_prepare(void)
+static void touch_prepare(struct __test_metadata *_metadata)
 {
 	map_p = mmap(FI_FRESH, FI_PAGES * sr_page_size(), PROT_READ,
 		     MAP_SHARED | MAP_FIXED_NOREPLACE, map_fd, 0);
@@ -305,14 +318,16 @@ static int touch_run(void)
 	return ((volatile char *)map_p)[0] == 't' ? 0 : -EIO;
 }
 
-static void touch_undo(void)
+static void touch_undo(struct __test_metadata *_metadata)
 {
 	ASSERT_EQ(0, munmap(map_p, FI_PAGES * sr_page_size()));
 }
 
-static void touch_failed(int err)
+static void touch_failed(struct __test_metadata *_metadata, int err)
 {
-	TAP_FAIL("the touch read a wrong byte (%s)", tap_errname(err));
+	ASSERT_EQ(0, err) {
+		TH_LOG("the touch read a wrong byte (%s)", sr_errname(err));
+	}
 }
 
 /*
@@ -322,29 +337,30 @@ static void touch_failed(int err)
  * the touch reads the byte, no SIGBUS. After MADV_DONTNEED (pages mode)
  * the page tables stay, and the touch allocates nothing.
  */
-TEST(every_allocation_failure_in_a_fault_is_retried)
+TEST_F(sr, every_allocation_failure_in_a_fault_is_retried)
 {
 	static const struct fi_step step = {
 		"first touch", touch_prepare, touch_run, touch_undo, touch_failed,
 	};
 	int sites;
 
-	if (sr_pfnmap())
-		TAP_SKIP("remap mode has no .fault: every PTE is made at mmap() time");
-	fi_begin();
-	sr_reload("size=64K");
-	map_fd = sr_open(O_RDWR);
+	FI_SKIP_UNLESS_AVAILABLE();
+	if (sr_pfnmap(_metadata))
+		SKIP(return, "remap mode has no .fault: every PTE is made at mmap() time");
+	fi_begin(_metadata);
+	sr_reload(_metadata, "size=64K");
+	map_fd = sr_open(_metadata, O_RDWR);
 	ASSERT_EQ(1, pwrite(map_fd, "t", 1, 0));
-	kmsg_fd = sr_kmsg_open();
-	ASSERT_EQ(0, fail_each_site(&step, &sites));
-	if (!strcmp(sr_map_mode(), "fault")) {
+	kmsg_fd = sr_kmsg_open(_metadata);
+	ASSERT_EQ(0, fail_each_site(_metadata, &step, &sites));
+	if (!strcmp(sr_map_mode(_metadata), "fault")) {
 		ASSERT_TRUE(sites > 0);
 		ASSERT_TRUE(kmsg_count(kmsg_fd, "Retrying PF") > 0);
 	}
-	fi_end();
+	fi_end(_metadata);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	return sr_main();
+	return sr_main(argc, argv);
 }

@@ -12,6 +12,54 @@ static bool all_zero(const unsigned char *p, size_t len)
 	return true;
 }
 
+/* Like THP's "enabled": every mode, the active one bracketed; load-time only. */
+TEST(map_mode_reads_every_mode_with_the_active_one_bracketed)
+{
+	static const char *const expected[][2] = {
+		{ "map_mode=remap", "[remap] pages fault\n" },
+		{ "map_mode=pages", "remap [pages] fault\n" },
+		{ "map_mode=fault", "remap pages [fault]\n" },
+	};
+	char buf[64];
+	struct stat st;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < ARRAY_SIZE(expected); i++) {
+		sr_reload(_metadata, expected[i][0]);
+		fd = open(SR_PARAM "map_mode", O_RDONLY | O_CLOEXEC);
+		ASSERT_TRUE(fd >= 0);
+		memset(buf, 0, sizeof(buf));
+		ASSERT_EQ((ssize_t)strlen(expected[i][1]), read(fd, buf, sizeof(buf) - 1));
+		close(fd);
+		ASSERT_STREQ(expected[i][1], buf) {
+			TH_LOG("after loading with %s", expected[i][0]);
+		}
+		ASSERT_EQ(0, stat(SR_PARAM "map_mode", &st));
+		ASSERT_EQ(0444, st.st_mode & 0777);
+		ASSERT_ERRNO(EACCES, open(SR_PARAM "map_mode", O_WRONLY | O_CLOEXEC));
+	}
+}
+
+/*
+ * The driver is the one home of the map_modes ("[remap] pages fault", the
+ * loaded one bracketed): a mode without the tests' variant fails here.
+ */
+TEST(map_modes_of_the_driver_are_the_variants)
+{
+	char modes[128], listed[128];
+	int i, j;
+
+	if (!sr_loaded())
+		ASSERT_EQ(0, sr_load(NULL));
+	ASSERT_EQ(0, sr_map_mode_param(modes, sizeof(modes)));
+	for (i = j = 0; modes[i]; i++)
+		if (modes[i] != '[' && modes[i] != ']')
+			listed[j++] = modes[i];
+	listed[j] = 0;
+	ASSERT_STREQ(sr_variants, listed);
+}
+
 TEST_F(sr, fresh_buffer_reads_zero)
 {
 	unsigned char *p, *buf;
@@ -393,34 +441,6 @@ TEST_F(sr, rmmod_fails_while_mapped_then_succeeds)
 	ASSERT_EQ(0, munmap(p + ps, ps));
 	ASSERT_EQ(0, sr_unload());
 	ASSERT_TRUE(!sr_loaded());
-}
-
-/* Like THP's "enabled": every mode, the active one bracketed; load-time only. */
-TEST(map_mode_reads_every_mode_with_the_active_one_bracketed)
-{
-	static const char *const expected[][2] = {
-		{ "map_mode=remap", "[remap] pages fault\n" },
-		{ "map_mode=pages", "remap [pages] fault\n" },
-		{ "map_mode=fault", "remap pages [fault]\n" },
-	};
-	char buf[64];
-	struct stat st;
-	size_t i;
-	int fd;
-
-	for (i = 0; i < ARRAY_SIZE(expected); i++) {
-		sr_reload(expected[i][0]);
-		fd = open(SR_PARAM "map_mode", O_RDONLY | O_CLOEXEC);
-		ASSERT_TRUE(fd >= 0);
-		memset(buf, 0, sizeof(buf));
-		ASSERT_EQ((ssize_t)strlen(expected[i][1]), read(fd, buf, sizeof(buf) - 1));
-		close(fd);
-		if (strcmp(buf, expected[i][1]))
-			TAP_FAIL("map_mode reads '%s' after loading with %s", buf, expected[i][0]);
-		ASSERT_EQ(0, stat(SR_PARAM "map_mode", &st));
-		ASSERT_EQ(0444, st.st_mode & 0777);
-		ASSERT_ERRNO(EACCES, open(SR_PARAM "map_mode", O_WRONLY | O_CLOEXEC));
-	}
 }
 
 int main(int argc, char **argv)
