@@ -174,7 +174,13 @@ static void load_failed(struct __test_metadata *_metadata, int err)
  * fail the load with ENOMEM, leave the module out, the node gone and no
  * tmpfs page behind. In pages and fault mode the tmpfs pages are allocated
  * by a kernel worker: fail-nth reaches them only if the driver hands the
- * count over, and then each page is a site of its own.
+ * count over, and then each page is a site of its own. Sites come and go
+ * between attempts (vmalloc() of the module image takes one site per
+ * per-CPU page list refill, slabs refill), so a site's N shifts by a few
+ * from one attempt to the next: the walk may fail a site twice and skip
+ * another. Measured on the debug kernel: 16 to 26 failed loads in the
+ * buffer's allocation in the page modes (at least half of its 16 pages
+ * asserted; without the hand-over 3 or 4), 0 to 8 in remap mode.
  */
 TEST_F(sr, every_allocation_failure_at_load_unwinds)
 {
@@ -197,7 +203,7 @@ TEST_F(sr, every_allocation_failure_at_load_unwinds)
 	printf("# %d allocation sites on the load path, each failed once; %d in the buffer's allocation\n",
 	       sites, buffer_failures);
 	if (page_modes)
-		ASSERT_TRUE(buffer_failures >= FI_SIZE / sr_page_size());
+		ASSERT_TRUE(buffer_failures >= FI_SIZE / sr_page_size() / 2);
 	/*
 	 * A failed load's tmpfs file is dropped in the worker, a kernel
 	 * thread, whose last fput() the kernel finishes a tick later.
