@@ -121,7 +121,7 @@ build_bugs_module() {
 	BUGS_KO="$RUN/kmod/sr_bugs.ko"
 }
 
-# Executables in userspace/build/{bin,tests}, whatever is there yet.
+# Executables in userspace/build/bin, and the tests that have a source.
 make_initramfs() {
 	local f
 	local -a args=(-o "$INITRAMFS" -k "${KO:-$REPO/driver/simple_remap.ko}" -b "$REPO/scripts/guest/demo.sh")
@@ -130,7 +130,7 @@ make_initramfs() {
 		[ -f "$f" ] && [ -x "$f" ] && args+=(-b "$f")
 	done
 	for f in "$REPO"/userspace/build/tests/*; do
-		[ -f "$f" ] && [ -x "$f" ] && args+=(-t "$f")
+		[ -f "$REPO/userspace/tests/${f##*/}.c" ] && [ -x "$f" ] && args+=(-t "$f")
 	done
 	if [ "$MODE" = stress ]; then
 		args+=(-x "$(command -v stress-ng)" -x "$(command -v trinity)" -x "$(command -v timeout)")
@@ -241,7 +241,7 @@ main() {
 	fi
 	for entry in "${COMMANDS[@]}"; do [ "${entry%%:*}" != "$MODE" ] || known=y; done
 	[ "$known" = y ] || usage
-	KVER=${KVER:-$("$REPO/scripts/kernel.sh" -l | head -n 1)}
+	KVER=${KVER:-$("$REPO/scripts/kernel.sh" -l | sed -n 1p)}
 	[ "$MODE" != check-debug ] || KVER=debug
 	KREL="" KDIR="" VMLINUZ="" CHROOT=""
 	RUN="$CACHE/runs/$(date +%Y%m%d-%H%M%S)-$MODE-$KVER"

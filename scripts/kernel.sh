@@ -91,7 +91,7 @@ meta_release() {
 	version=$(awk -F'|' -v s="$suite" '{
 		gsub(/ /, "", $2); split($3, where, " "); sub("/.*", "", where[2])
 		if (where[2] == s || where[2] == s "-security" || where[2] == s "-updates") print $2
-	}' <<<"$versions" | head -n 1)
+	}' <<<"$versions" | sed -n 1p)
 	[ -n "$version" ] || die "no $pkg in $suite"
 	in_root apt-cache show "$pkg=$version" | sed -n 's/^Depends:.*\<'"${pkg%-amd64}"'-\([^ ,]*\).*/\1/p' | head -n 1
 }
