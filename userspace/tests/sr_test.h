@@ -450,6 +450,8 @@ static inline int sr_main(int argc, char **argv)
 	const char *want[8];
 	int opt, i, nr_want = 0;
 
+	/* A test's process ends in _exit(): its "# ..." lines must not wait in a buffer. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* A group of its own, for each test to leave at teardown. */
 	setpgid(0, 0);
 	for (v = _sr_fixture_object.variant; v; v = v->next)
