@@ -44,13 +44,19 @@ struct srctl_cmd {
 
 static const struct srctl_cmd *cmd;	/* the one running */
 
+/* "srctl: " and the message, to stderr. */
+static void __attribute__((format(printf, 1, 0))) vsay(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+}
+
 static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay(fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(1);
@@ -61,9 +67,8 @@ static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const ch
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay(fmt, ap);
 	va_end(ap);
 	if (cmd)
 		fprintf(stderr, "\nusage: %s %s\n", prog, cmd->usage);
@@ -361,8 +366,10 @@ static int parse_pattern(const char *s)
 	return (int)v;
 }
 
-static int fill_or_verify(int argc, char **argv, bool verify)
+/* fill and verify: the same window and pattern, written or checked. */
+static int cmd_fill_verify(int argc, char **argv)
 {
+	bool verify = !strcmp(argv[0], "verify");
 	struct srctl_opts o;
 	struct window w;
 	unsigned char *p;
@@ -388,22 +395,13 @@ static int fill_or_verify(int argc, char **argv, bool verify)
 	return 0;
 }
 
-static int cmd_fill(int argc, char **argv)
-{
-	return fill_or_verify(argc, argv, false);
-}
-
-static int cmd_verify(int argc, char **argv)
-{
-	return fill_or_verify(argc, argv, true);
-}
-
 /*
  * Send a notification, or wait for one and acknowledge it; either way print
  * the counter. A new file starts acknowledged: wait sees the next one.
  */
-static int notify_or_wait(int argc, char **argv, bool wait)
+static int cmd_notify_wait(int argc, char **argv)
 {
+	bool wait = !strcmp(argv[0], "wait");
 	struct srctl_opts o;
 	struct simple_remap sr;
 	uint64_t seq;
@@ -428,16 +426,6 @@ static int notify_or_wait(int argc, char **argv, bool wait)
 	return 0;
 }
 
-static int cmd_notify(int argc, char **argv)
-{
-	return notify_or_wait(argc, argv, false);
-}
-
-static int cmd_wait(int argc, char **argv)
-{
-	return notify_or_wait(argc, argv, true);
-}
-
 static const struct srctl_cmd cmds[] = {
 	{ "info", cmd_info, "info",
 	  "size, page size, mappings, ABI, chunks, counter" },
@@ -447,13 +435,13 @@ static const struct srctl_cmd cmds[] = {
 	  "copy LEN bytes at OFF to stdout (default: to the end)" },
 	{ "dump", cmd_dump, "dump [-o OFF] [-l LEN]",
 	  "hex dump (default 256 bytes)" },
-	{ "fill", cmd_fill, "fill [-o OFF] [-l LEN] [-p PAT]",
+	{ "fill", cmd_fill_verify, "fill [-o OFF] [-l LEN] [-p PAT]",
 	  "fill with a pattern (default: to the end)" },
-	{ "verify", cmd_verify, "verify [-o OFF] [-l LEN] [-p PAT]",
+	{ "verify", cmd_fill_verify, "verify [-o OFF] [-l LEN] [-p PAT]",
 	  "check a pattern; exit 1 at the first mismatch" },
-	{ "notify", cmd_notify, "notify",
+	{ "notify", cmd_notify_wait, "notify",
 	  "wake every process waiting on the device" },
-	{ "wait", cmd_wait, "wait [-t MS]",
+	{ "wait", cmd_notify_wait, "wait [-t MS]",
 	  "wait for a notification (default: forever)" },
 	{}
 };
