@@ -260,7 +260,7 @@ main() {
 	[ -z "${SR_COUNTS:-}" ] || counts_merge "$SR_COUNTS" "$COUNTS"
 	echo "logs: $RUN"
 	summary "$COUNTS"
-	[ "$(cut -d' ' -f2 "$COUNTS")" -eq 0 ]
+	[ "$(counts_failed "$COUNTS")" -eq 0 ]
 }
 
 main "$@"

@@ -8,23 +8,24 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 DIR="$CACHE/kselftest"
-HEADERS=(kselftest_harness.h kselftest.h)
+SELFTESTS=tools/testing/selftests
+HEADERS=("$SELFTESTS/kselftest_harness.h" "$SELFTESTS/kselftest.h")
 
 main() {
+	local header missing=n
 	case "${1:-}" in -h | --help)
 		echo "usage: ${0##*/}" >&2
-		echo "Prints \$CACHE/kselftest, extracting the kselftest headers there first if needed." >&2
+		echo "Prints the directory of the kselftest headers in \$CACHE/kselftest, extracting them first if needed." >&2
 		exit 2
 		;;
 	esac
-	if [ ! -f "$DIR/kselftest_harness.h" ] || [ ! -f "$DIR/kselftest.h" ]; then
-		"$REPO/scripts/deps.sh" linux-source-6.1 >&2
-		rm -rf "$DIR.tmp" && mkdir -p "$DIR.tmp"
-		tar -xf /usr/src/linux-source-6.1.tar.xz -C "$DIR.tmp" --strip-components=4 \
-			"${HEADERS[@]/#/linux-source-6.1/tools/testing/selftests/}"
-		rm -rf "$DIR" && mv "$DIR.tmp" "$DIR"
+	for header in "${HEADERS[@]}"; do
+		[ -f "$DIR/$header" ] || missing=y
+	done
+	if [ "$missing" = y ]; then
+		from_linux_source "$DIR" "${HEADERS[@]}"
 	fi
-	echo "$DIR"
+	echo "$DIR/$SELFTESTS"
 }
 
 main "$@"

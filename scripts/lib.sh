@@ -35,25 +35,48 @@ stage() {
 # adds those of its boots (and its own lines) into its run's; .ci/run adds
 # those of its stages. Nobody reads the printed summaries.
 
-# counts_add FILE PASSED FAILED SKIPPED: add to FILE (missing: 0 0 0).
-counts_add() {
-	local file=$1 passed=0 failed=0 skipped=0
-	[ ! -s "$file" ] || read -r passed failed skipped <"$file"
-	echo "$((passed + $2)) $((failed + $3)) $((skipped + $4))" >"$file"
+# counts_of FILE: its 'PASSED FAILED SKIPPED' (a missing or empty file: 0 0 0).
+counts_of() {
+	local passed=0 failed=0 skipped=0
+	[ ! -s "$1" ] || read -r passed failed skipped <"$1"
+	echo "$passed $failed $skipped"
 }
 
-# counts_merge FILE FROM: add FROM's counts (missing: none) to FILE.
+# counts_add FILE PASSED FAILED SKIPPED: add to FILE.
+counts_add() {
+	local passed failed skipped
+	read -r passed failed skipped <<<"$(counts_of "$1")"
+	echo "$((passed + $2)) $((failed + $3)) $((skipped + $4))" >"$1"
+}
+
+# counts_merge FILE FROM: add FROM's counts to FILE.
 counts_merge() {
-	local passed=0 failed=0 skipped=0
-	[ ! -s "$2" ] || read -r passed failed skipped <"$2"
-	counts_add "$1" "$passed" "$failed" "$skipped"
+	# shellcheck disable=SC2046 # three numbers, three words
+	counts_add "$1" $(counts_of "$2")
+}
+
+# counts_failed FILE: its failures.
+counts_failed() {
+	counts_of "$1" | cut -d' ' -f2
 }
 
 # summary FILE: the one summary line, 'N passed, N failed, N skipped'.
 summary() {
-	local passed=0 failed=0 skipped=0
-	[ ! -s "$1" ] || read -r passed failed skipped <"$1"
+	local passed failed skipped
+	read -r passed failed skipped <<<"$(counts_of "$1")"
 	echo "$passed passed, $failed failed, $skipped skipped"
+}
+
+# from_linux_source DIR PATH...: these files of Debian's linux-source-6.1
+# (installed if missing; PATHs from the top of its tree) into DIR, anew.
+from_linux_source() {
+	local dir=$1
+	shift
+	"$REPO/scripts/deps.sh" linux-source-6.1 >&2 || return
+	rm -rf "$dir.tmp" && mkdir -p "$dir.tmp" || return
+	tar -xf /usr/src/linux-source-6.1.tar.xz -C "$dir.tmp" --strip-components=1 \
+		"${@/#/linux-source-6.1/}" || return
+	rm -rf "$dir" && mv "$dir.tmp" "$dir"
 }
 
 # apt_install [APT-GET OPTION...] PACKAGE...: install without questions or extras.

@@ -4,8 +4,9 @@
 # clang-format with the kernel's style, shellcheck on every script.
 set -euo pipefail
 
-REPO=$(cd "$(dirname "$0")/.." && pwd)
-CACHE="${SIMPLE_REMAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/simple_remap}"
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
 LINT="$CACHE/lint"
 # Globbed from the repository, wherever the script is run from.
 DRIVER_FILES=("$REPO"/driver/simple_remap_*.c "$REPO"/driver/simple_remap_*.h
@@ -22,14 +23,9 @@ usage() {
 
 # checkpatch.pl and .clang-format come from Debian's linux-source package.
 fetch_kernel_tools() {
-	local tarball
 	[ -x "$LINT/scripts/checkpatch.pl" ] && [ -f "$LINT/.clang-format" ] && return
-	"$REPO/scripts/deps.sh" linux-source-6.1
-	tarball=$(ls /usr/src/linux-source-6.1.tar.xz)
-	mkdir -p "$LINT"
-	tar -xf "$tarball" -C "$LINT" --strip-components=1 --wildcards \
-		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
-		'*/scripts/const_structs.checkpatch' '*/.clang-format'
+	from_linux_source "$LINT" scripts/checkpatch.pl scripts/spelling.txt \
+		scripts/const_structs.checkpatch .clang-format
 }
 
 finding() {
@@ -47,11 +43,19 @@ run_clang_format() {
 		"${DRIVER_FILES[@]}" "${KMOD_FILES[@]}" || finding clang-format
 }
 
+# warning_free WHAT CMD...: a build whose failure or any warning is a finding.
+warning_free() {
+	local what=$1 log
+	shift
+	log=$("$@" 2>&1) || { echo "$log"; finding "$what: the build failed"; return 1; }
+	! grep -E 'warning:|error:' <<<"$log" || finding "$what"
+}
+
 # The module, and the test module in a copy, built with sparse (C=2: every
 # file) and W=1 against the headers of each kernel the host builds for (the
 # others need a chroot's toolchain); any warning counts.
 run_sparse_w1() {
-	local kvers kver kdir log
+	local kvers kver kdir
 	kvers=$("$REPO/scripts/kernel.sh" -l host) || true
 	if [ -z "$kvers" ]; then
 		finding "kernel.sh -l host (no kernel)"
@@ -59,17 +63,11 @@ run_sparse_w1() {
 	fi
 	for kver in $kvers; do
 		kdir=$("$REPO/scripts/kernel.sh" "$kver" | sed -n 's/^KDIR=//p')
-		log=$(make -C "$REPO" --no-print-directory clean-module module KDIR="$kdir" C=2 W=1 2>&1) ||
-			{ echo "$log"; finding "build for $kver"; continue; }
-		if grep -E 'warning:|error:' <<<"$log"; then
-			finding "sparse/W=1 on $kver"
-		fi
+		warning_free "sparse/W=1 on $kver" \
+			make -C "$REPO" --no-print-directory clean-module module KDIR="$kdir" C=2 W=1 || continue
 		rm -rf "$LINT/kmod" && mkdir -p "$LINT/kmod" && cp userspace/tests/kmod/{Kbuild,*.c} "$LINT/kmod/"
-		log=$(make -C "$kdir" --no-print-directory M="$LINT/kmod" C=2 W=1 modules 2>&1) ||
-			{ echo "$log"; finding "test module build for $kver"; continue; }
-		if grep -E 'warning:|error:' <<<"$log"; then
-			finding "sparse/W=1 (test module) on $kver"
-		fi
+		warning_free "sparse/W=1 (test module) on $kver" \
+			make -C "$kdir" --no-print-directory M="$LINT/kmod" C=2 W=1 modules
 	done
 }
 
