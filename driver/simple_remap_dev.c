@@ -398,6 +398,8 @@ static int simple_remap_check_size(struct simple_remap_dev *sr)
 	}
 	sr->nr_pages = nr_pages;
 	sr->size = nr_pages << PAGE_SHIFT;
+	sr->whole.sr = sr;
+	sr->whole.nr_pages = nr_pages;
 	simple_remap_size = sr->size;
 	return 0;
 }

@@ -40,6 +40,24 @@ struct simple_remap_chunk {
 	unsigned long nr_pages;
 };
 
+struct simple_remap_dev;
+
+/**
+ * struct simple_remap_window - pages of the buffer that a mapping may map
+ * @sr:		the device
+ * @pgoff:	the window's first page in the buffer
+ * @nr_pages:	pages in the window
+ *
+ * A VMA's vm_pgoff counts from @pgoff, and vm_private_data points here:
+ * the device's own mmap() maps the whole buffer, a dma-buf its window.
+ * Set once, then only read; the VMA's file keeps the window alive.
+ */
+struct simple_remap_window {
+	struct simple_remap_dev *sr;
+	unsigned long pgoff;
+	unsigned long nr_pages;
+};
+
 /**
  * struct simple_remap_dev - the device and its buffer
  * @misc:	the /dev/simple_remap node; open() points file->private_data here
@@ -55,6 +73,7 @@ struct simple_remap_chunk {
  *		remap_pfn_range(); NULL in the other modes
  * @nr_chunks:	how many physically contiguous runs @pages make
  * @vaddr:	a contiguous kernel mapping of @pages, for read() and write()
+ * @whole:	the window that mmap() of the device maps: the whole buffer
  * @seq:	the notification counter
  * @wq:		poll()ers waiting for @seq to move
  * @mappings:	live VMAs of the buffer, in every process
@@ -77,6 +96,7 @@ struct simple_remap_dev {
 	struct simple_remap_chunk *chunks;
 	unsigned int nr_chunks;
 	void *vaddr;
+	struct simple_remap_window whole;
 	atomic64_t seq;
 	wait_queue_head_t wq;
 	atomic_long_t mappings;
@@ -105,7 +125,12 @@ static inline struct simple_remap_dev *simple_remap_from_file(struct file *file)
 int simple_remap_buffer_alloc(struct simple_remap_dev *sr);
 void simple_remap_buffer_free(struct simple_remap_dev *sr);
 
-/* simple_remap_mmap.c: the file operation. */
+/*
+ * simple_remap_mmap.c: map @vma's range of window @w (vm_pgoff counts from
+ * the window's start), checked, the way the device's map_mode maps.
+ */
+int simple_remap_mmap_window(struct simple_remap_window *w,
+			     struct vm_area_struct *vma);
 int simple_remap_mmap(struct file *file, struct vm_area_struct *vma);
 
 #endif /* _SIMPLE_REMAP_INTERNAL_H */

@@ -4,7 +4,9 @@
  * MAP_SHARED, no exec), then mapped as map_mode says: "remap" makes every
  * PTE with remap_pfn_range() (VM_PFNMAP), "pages" with vm_insert_pages()
  * (struct pages that get_user_pages() can pin), "fault" one page at a time
- * on first touch. Every VMA is counted in the device's mappings.
+ * on first touch. Every VMA is counted in the device's mappings. The
+ * device's mmap() maps the whole buffer; a dma-buf export maps its window
+ * through the same code, so both map alike in every mode.
  */
 
 #include <linux/mm.h>
@@ -12,14 +14,20 @@
 #include "simple_remap_compat.h"
 #include "simple_remap_internal.h"
 
+static struct simple_remap_window *
+simple_remap_vma_window(struct vm_area_struct *vma)
+{
+	return vma->vm_private_data;
+}
+
 static void simple_remap_vm_open(struct vm_area_struct *vma)
 {
-	atomic_long_inc(&simple_remap_from_file(vma->vm_file)->mappings);
+	atomic_long_inc(&simple_remap_vma_window(vma)->sr->mappings);
 }
 
 static void simple_remap_vm_close(struct vm_area_struct *vma)
 {
-	atomic_long_dec(&simple_remap_from_file(vma->vm_file)->mappings);
+	atomic_long_dec(&simple_remap_vma_window(vma)->sr->mappings);
 }
 
 /*
@@ -33,12 +41,13 @@ static void simple_remap_vm_close(struct vm_area_struct *vma)
  */
 static vm_fault_t simple_remap_vm_fault(struct vm_fault *vmf)
 {
-	struct simple_remap_dev *sr = simple_remap_from_file(vmf->vma->vm_file);
+	struct simple_remap_window *w = simple_remap_vma_window(vmf->vma);
 	int ret;
 
-	if (vmf->pgoff >= sr->nr_pages)
+	if (vmf->pgoff >= w->nr_pages)
 		return VM_FAULT_SIGBUS;
-	ret = vm_insert_page(vmf->vma, vmf->address, sr->pages[vmf->pgoff]);
+	ret = vm_insert_page(vmf->vma, vmf->address,
+			     w->sr->pages[w->pgoff + vmf->pgoff]);
 	/* -EBUSY: another thread's fault mapped it first. */
 	if (ret && ret != -EBUSY)
 		return vmf_error(ret);
@@ -59,10 +68,10 @@ static const struct vm_operations_struct simple_remap_vm_page_ops = {
 
 /* One remap_pfn_range() per physically contiguous chunk in the range. */
 static int simple_remap_mmap_pfn(struct simple_remap_dev *sr,
-				 struct vm_area_struct *vma)
+				 struct vm_area_struct *vma,
+				 unsigned long pgoff)
 {
-	unsigned long pgoff = vma->vm_pgoff, left = vma_pages(vma);
-	unsigned long addr = vma->vm_start, n;
+	unsigned long left = vma_pages(vma), addr = vma->vm_start, n;
 	const struct simple_remap_chunk *c;
 	int ret;
 
@@ -79,32 +88,35 @@ static int simple_remap_mmap_pfn(struct simple_remap_dev *sr,
 }
 
 static int simple_remap_mmap_pages(struct simple_remap_dev *sr,
-				   struct vm_area_struct *vma)
+				   struct vm_area_struct *vma,
+				   unsigned long pgoff)
 {
 	unsigned long nr = vma_pages(vma);
 	int ret;
 
-	ret = vm_insert_pages(vma, vma->vm_start, sr->pages + vma->vm_pgoff,
-			      &nr);
+	ret = vm_insert_pages(vma, vma->vm_start, sr->pages + pgoff, &nr);
 	/* EFAULT: it could not allocate the page tables above the PTEs. */
 	return ret == -EFAULT ? -ENOMEM : ret;
 }
 
-int simple_remap_mmap(struct file *file, struct vm_area_struct *vma)
+int simple_remap_mmap_window(struct simple_remap_window *w,
+			     struct vm_area_struct *vma)
 {
-	struct simple_remap_dev *sr = simple_remap_from_file(file);
+	struct simple_remap_dev *sr = w->sr;
 	unsigned long pgoff = vma->vm_pgoff, nr = vma_pages(vma);
 	vm_flags_t set = VM_DONTEXPAND | VM_DONTDUMP;
 	int ret = 0;
 
 	/* Overflow-safe: nothing is added to the user's vm_pgoff. */
-	if (pgoff >= sr->nr_pages || nr > sr->nr_pages - pgoff)
+	if (pgoff >= w->nr_pages || nr > w->nr_pages - pgoff)
 		return -EINVAL;
 	/* A private mapping would copy on write: writes would miss the buffer. */
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	if (vma->vm_flags & VM_EXEC)
 		return -EPERM;
+	/* Within the window now, so within the buffer. */
+	pgoff += w->pgoff;
 
 	/*
 	 * VM_DONTEXPAND: mremap() cannot grow the mapping past the range
@@ -123,10 +135,10 @@ int simple_remap_mmap(struct file *file, struct vm_area_struct *vma)
 	/* The mm core unmaps whatever a failed mmap() left behind. */
 	switch (sr->map_mode) {
 	case SIMPLE_REMAP_MAP_REMAP:
-		ret = simple_remap_mmap_pfn(sr, vma);
+		ret = simple_remap_mmap_pfn(sr, vma, pgoff);
 		break;
 	case SIMPLE_REMAP_MAP_PAGES:
-		ret = simple_remap_mmap_pages(sr, vma);
+		ret = simple_remap_mmap_pages(sr, vma, pgoff);
 		break;
 	case SIMPLE_REMAP_MAP_FAULT:
 		break;
@@ -138,7 +150,14 @@ int simple_remap_mmap(struct file *file, struct vm_area_struct *vma)
 	vma->vm_ops = sr->map_mode == SIMPLE_REMAP_MAP_REMAP ?
 			      &simple_remap_vm_pfn_ops :
 			      &simple_remap_vm_page_ops;
+	vma->vm_private_data = w;
 	simple_remap_vm_open(vma);
 	atomic_long_inc(&sr->mmap_calls);
 	return 0;
+}
+
+int simple_remap_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return simple_remap_mmap_window(&simple_remap_from_file(file)->whole,
+					vma);
 }
