@@ -224,8 +224,12 @@ cmd_check_debug() {
 }
 cmd_stress() { stage "boot: stress" suite stress; }
 cmd_bench() {
-	# A 1 GiB buffer needs room; the emulated CPU needs time.
-	MEM=${MEM:-3G} TIMEOUT=${TIMEOUT:-2400} stage "boot: bench" suite bench
+	# A 1 GiB buffer and its 1 GiB peers (hugetlb pages reserved at boot,
+	# udmabuf's memfd, the system heap) need room; the emulated CPU, time.
+	# udmabuf refuses buffers over size_limit_mb (64 by default).
+	local args="hugepages=520 udmabuf.size_limit_mb=2048"
+	MEM=${MEM:-6G} TIMEOUT=${TIMEOUT:-3600} KERNEL_ARGS="$args${KERNEL_ARGS:+ $KERNEL_ARGS}" \
+		stage "boot: bench" suite bench
 	stage "tables and plots" "$REPO/scripts/bench-report.sh" "$RUN/bench"
 }
 

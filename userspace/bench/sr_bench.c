@@ -7,19 +7,27 @@
  * (A/B/A/B...) in the same round, reported as the median over the rounds
  * with the spread (min..max). Pinned to CPU 0.
  *
- *	sr_bench [-r ROUNDS] ratios	R1-R6 on the loaded module (size >= 256M)
+ *	sr_bench [-r ROUNDS] ratios	R1-R4, R6, R7 on the loaded module
+ *					(size >= 256M); R5 comes from scale
  *	sr_bench latency		notification round trip vs pipe and futex
  *	sr_bench scale			setup and bandwidth at the loaded size
+ *	sr_bench peers			the loaded buffer (1G) beside hugetlbfs,
+ *					udmabuf and the dma-buf system heap
+ *	sr_bench [-a] ptables		page-table memory, 1 to 64 processes
+ *					(-a: the peers' too)
  *
  * Besides the table, each result is a line "csv,<fields>" for the plots.
  */
 #include <fcntl.h>
+#include <linux/dma-heap.h>
 #include <linux/futex.h>
+#include <linux/udmabuf.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -158,8 +166,8 @@ static double bw_copy(void *dst, const void *src, size_t len)
 	return len / t;
 }
 
-/* The last setup_touch()'s parts: mmap(), touching, munmap() (seconds). */
-static double part_map, part_touch, part_unmap;
+/* The last setup's parts: mmap(), touching (seconds). */
+static double part_map, part_touch;
 
 /* mmap() + touch every page; the seconds it took, and the minor faults. */
 static double setup_touch(void *(*map)(void *), void *arg, size_t len, long *faults)
@@ -178,9 +186,7 @@ static double setup_touch(void *(*map)(void *), void *arg, size_t len, long *fau
 	if (faults)
 		*faults = b.ru_minflt - a.ru_minflt;
 	part_touch = t - part_map;
-	part_unmap = now_s();
 	munmap(p, len);
-	part_unmap = now_s() - part_unmap;
 	return t;
 }
 
@@ -202,6 +208,19 @@ static void *setup_memfd(void *a)
 	struct map_arg *m = a;
 
 	return map_memfd_at(m->fd, m->off, m->len, m->flags);
+}
+
+/* Sparse use: mmap(), touch one page in each MiB, munmap() (seconds). */
+static double sparse_use(void *(*map)(void *), void *arg, size_t len)
+{
+	double t = now_s();
+	char *p = map(arg);
+	size_t i;
+
+	for (i = 0; i < len; i += MIB)
+		sink += ((volatile char *)p)[i];
+	munmap(p, len);
+	return now_s() - t;
 }
 
 /* read() or write() of @len bytes in @chunk pieces at offset 0 of @fd. */
@@ -233,18 +252,16 @@ static double bw_inplace(const char *p, size_t len, size_t chunk)
 static void ratios(void)
 {
 	size_t len = 64 * MIB;
-	double r[6][MAX_ROUNDS], a, b, c, d;
+	double r[6][MAX_ROUNDS], a, b, c;
 	long faults_sr = 0, faults_pop = 0, f;
 	int i, k, memfd = memfd_of(len), big = memfd_of(len), big256 = memfd_of(256 * MIB);
 	char *anon = map_anon(len), *src = map_anon(len), *mfd_fill;
 	char *mfd = map_memfd(memfd, len, MAP_POPULATE);
 	char *dev = map_sr(0, len), *buf = malloc(MIB);
-	struct map_arg sr64 = { .off = 0, .len = len }, sr4 = { .off = 0, .len = 4 * MIB };
+	struct map_arg sr64 = { .off = 0, .len = len };
 	struct map_arg sr256 = { .off = 0, .len = 256 * MIB };
 	struct map_arg pop = { .fd = big, .len = len, .flags = MAP_POPULATE };
 	struct map_arg lazy = { .fd = big, .len = len };
-	struct map_arg pop256 = { .fd = big256, .len = 256 * MIB, .flags = MAP_POPULATE };
-	struct map_arg pop4 = { .fd = big256, .len = 4 * MIB, .flags = MAP_POPULATE };
 	static const size_t chunks[] = { 4096, 64 * 1024, MIB };
 
 	memset(mfd, 1, len);
@@ -303,36 +320,16 @@ static void ratios(void)
 		printf("R3   R4: map_mode=fault maps each page on first touch, by design: it is the lazy mode\n");
 
 	/*
-	 * R5: linear setup cost. The 4M setup is timed at 16 windows spread
-	 * over the 256M (one alone is within timer noise, and one window
-	 * timed again and again would be hot in the caches where the 256M
-	 * run is cold). The control is the same ratio for a populated memfd
-	 * mapped with MAP_POPULATE: what this machine makes of linear work.
+	 * R7: sparse use of a large buffer, against the lazy memfd (whose
+	 * pages exist): a mode that makes every PTE at mmap() time pays for
+	 * the pages it never touches.
 	 */
-	for (i = 0; i < rounds; i++) {
-		double parts[3], parts4[3] = { 0 };
-
-		a = setup_touch(setup_sr, &sr256, 256 * MIB, NULL);
-		parts[0] = part_map, parts[1] = part_touch, parts[2] = part_unmap;
-		c = setup_touch(setup_memfd, &pop256, 256 * MIB, NULL);
-		for (b = 0, d = 0, k = 0; k < 16; k++) {
-			sr4.off = pop4.off = k * 16 * MIB;
-			b += setup_touch(setup_sr, &sr4, 4 * MIB, NULL) / 16;
-			parts4[0] += part_map / 16, parts4[1] += part_touch / 16;
-			parts4[2] += part_unmap / 16;
-			d += setup_touch(setup_memfd, &pop4, 4 * MIB, NULL) / 16;
-		}
-		r[0][i] = a / b;
-		r[1][i] = c / d;
-		for (k = 0; k < 3; k++)
-			r[2 + k][i] = parts[k] / parts4[k];
-	}
-	report("R5", "setup 256M / setup 4M (64 is linear)", r[0], rounds, "51..77",
-	       median(r[0], rounds) >= 51.2 && median(r[0], rounds) <= 76.8);
-	report("R5", "control: the same for memfd MAP_POPULATE", r[1], rounds, "", true);
-	report("R5", "its parts: mmap() 256M / 4M", r[2], rounds, "", true);
-	report("R5", "its parts: touching 256M / 4M", r[3], rounds, "", true);
-	report("R5", "its parts: munmap() 256M / 4M (not in setup)", r[4], rounds, "", true);
+	lazy.len = 256 * MIB, lazy.fd = big256;
+	for (i = 0; i < rounds; i++)
+		r[0][i] = sparse_use(setup_sr, &sr256, 256 * MIB) /
+			  sparse_use(setup_memfd, &lazy, 256 * MIB);
+	report("R7", "sparse 256M, 1 page per MiB: simple_remap / memfd", r[0], rounds, "",
+	       true);
 
 	/* R6: read()/write() on the device vs on a memfd, 1 MiB chunks. */
 	for (i = 0; i < rounds; i++) {
@@ -352,6 +349,388 @@ static void ratios(void)
 		snprintf(what, sizeof(what), "in place via mapping / read() in %zuK chunks",
 			 chunks[k] / 1024);
 		report("R6", what, r[0], rounds, "", true);
+	}
+}
+
+
+/* Rows printed as csv after the table they belong to. */
+struct csv_row {
+	const char *id, *metric, *peer;
+	double median, lo, hi;
+};
+
+static struct csv_row csv_rows[64];
+static int nr_csv_rows;
+
+/* The largest page-table entry a mapping gets (GET_INFO, ABI 3), else a page. */
+static unsigned long long sr_granule(void)
+{
+	return sr.info.page_size;
+}
+
+/* ---- peers: the whole buffer beside what else maps a large buffer ---- */
+
+/*
+ * Each peer is a file whose mmap() at offset 0 gives @len bytes whose
+ * memory exists before the mapping: the device; a MFD_HUGETLB memfd (the
+ * guest reserves hugepages= at boot), populated; the kernel's udmabuf over
+ * a sealed memfd; a buffer of the system dma-buf heap. @why says why a
+ * peer is missing on this kernel.
+ */
+struct peer {
+	const char *name;
+	int fd;
+	const char *why;
+};
+
+enum { P_SR, P_HUGETLB, P_UDMABUF, P_HEAP, NR_PEERS };
+
+static long meminfo_kb(const char *key)
+{
+	char line[256];
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
+			v = atol(line + strlen(key) + 1);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* VmPTE in /proc/self/status, kB: this process's page tables. */
+static long vm_pte_kb(void)
+{
+	char line[256];
+	long v = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmPTE:", 6))
+			v = atol(line + 6);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static void touch_all(char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i += 4096)
+		p[i] = 1;
+}
+
+static void peer_hugetlb(struct peer *pr, size_t len)
+{
+	char *p;
+	int fd;
+
+	if (meminfo_kb("HugePages_Free") * meminfo_kb("Hugepagesize") < (long)(len / 1024)) {
+		pr->why = "too few hugepages= reserved";
+		return;
+	}
+	fd = memfd_create("sr_bench", MFD_CLOEXEC | MFD_HUGETLB);
+	if (fd < 0 || ftruncate(fd, (off_t)len))
+		die("hugetlb memfd");
+	/* Populated: its pages exist before the mappings we time. */
+	p = map_memfd(fd, len, 0);
+	touch_all(p, len);
+	munmap(p, len);
+	pr->fd = fd;
+}
+
+static void peer_udmabuf(struct peer *pr, size_t len)
+{
+	struct udmabuf_create c = { .flags = UDMABUF_FLAGS_CLOEXEC, .size = len };
+	int dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+
+	if (dev < 0) {
+		pr->why = "no /dev/udmabuf (CONFIG_UDMABUF)";
+		return;
+	}
+	c.memfd = memfd_create("sr_bench", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if ((int)c.memfd < 0 || ftruncate(c.memfd, (off_t)len) ||
+	    fcntl(c.memfd, F_ADD_SEALS, F_SEAL_SHRINK))
+		die("udmabuf's memfd");
+	pr->fd = ioctl(dev, UDMABUF_CREATE, &c);
+	if (pr->fd < 0)
+		die("UDMABUF_CREATE");
+	close(c.memfd);
+	close(dev);
+}
+
+static void peer_heap(struct peer *pr, size_t len)
+{
+	struct dma_heap_allocation_data d = { .len = len, .fd_flags = O_RDWR | O_CLOEXEC };
+	int heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
+
+	if (heap < 0) {
+		pr->why = "no /dev/dma_heap/system (CONFIG_DMABUF_HEAPS_SYSTEM)";
+		return;
+	}
+	if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &d))
+		die("DMA_HEAP_IOCTL_ALLOC");
+	pr->fd = d.fd;
+	close(heap);
+}
+
+static void peers_open(struct peer *p, size_t len)
+{
+	static const char *const names[NR_PEERS] = { "simple_remap", "hugetlb-memfd", "udmabuf",
+						     "system-heap" };
+	int k;
+
+	for (k = 0; k < NR_PEERS; k++)
+		p[k] = (struct peer){ .name = names[k], .fd = -1 };
+	p[P_SR].fd = sr.fd;
+	peer_hugetlb(&p[P_HUGETLB], len);
+	peer_udmabuf(&p[P_UDMABUF], len);
+	peer_heap(&p[P_HEAP], len);
+}
+
+/*
+ * mmap() + write every page + munmap() of @fd's first @len bytes: the
+ * seconds to map and touch (the parts in part_map, part_touch), the minor
+ * faults taken and the page-table kB the touched mapping added.
+ */
+static double peer_setup(int fd, size_t len, long *faults, long *pte_kb)
+{
+	struct rusage a, b;
+	double t0 = now_s(), t1, t2;
+	long pte = vm_pte_kb();
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap peer");
+	t1 = now_s();
+	getrusage(RUSAGE_SELF, &a);
+	touch_all(p, len);
+	getrusage(RUSAGE_SELF, &b);
+	t2 = now_s();
+	*faults = b.ru_minflt - a.ru_minflt;
+	*pte_kb = vm_pte_kb() - pte;
+	munmap(p, len);
+	part_map = t1 - t0, part_touch = t2 - t1;
+	return t2 - t0;
+}
+
+/*
+ * One row of the peers table: each peer's median over the rounds of its
+ * ratio to the hugetlb memfd, measured in the same round; a csv line each.
+ */
+static double peer_row(const char *id, const char *metric, const struct peer *p,
+		       double (*v)[MAX_ROUNDS])
+{
+	double r[MAX_ROUNDS], ours = 0;
+	int k, i;
+
+	printf("%-4s %-30s", id, metric);
+	for (k = 0; k < NR_PEERS; k++) {
+		if (p[k].fd < 0 || p[P_HUGETLB].fd < 0) {
+			printf(" %14s", "n/a");
+			continue;
+		}
+		for (i = 0; i < rounds; i++)
+			r[i] = v[k][i] / v[P_HUGETLB][i];
+		qsort(r, rounds, sizeof(*r), cmp_double);
+		printf(" %14.3f", r[rounds / 2]);
+		if (k == P_SR)
+			ours = r[rounds / 2];
+		csv_rows[nr_csv_rows++] = (struct csv_row){ id, metric, p[k].name, r[rounds / 2],
+							    r[0], r[rounds - 1] };
+	}
+	printf("\n");
+	return ours;
+}
+
+/* A target on the loaded buffer's column, for the map_mode it was set for. */
+static void peer_target(const char *id, const char *what, const char *for_mode, double v,
+			const char *target, bool met)
+{
+	if (strcmp(mode, for_mode))
+		return;
+	printf("%-4s %-52s %7.3f  %-15s  %-10s %s\n", id, what, v, "", target,
+	       met ? "met" : "NOT MET");
+}
+
+/* A row of counts (faults, page-table kB): the same in every round. */
+static void peer_counts(const char *id, const char *metric, const struct peer *p, long *n)
+{
+	int k;
+
+	printf("%-4s %-30s", id, metric);
+	for (k = 0; k < NR_PEERS; k++) {
+		if (p[k].fd < 0)
+			printf(" %14s", "n/a");
+		else
+			printf(" %14ld", n[k]);
+		if (p[k].fd >= 0)
+			csv_rows[nr_csv_rows++] = (struct csv_row){ id, metric, p[k].name, n[k],
+								    n[k], n[k] };
+	}
+	printf("\n");
+}
+
+/*
+ * The loaded buffer (its whole size, 1G in make bench) beside the peers, in
+ * one run: each round measures every peer in turn. P1 setup (mmap + write
+ * every page) and its parts, P2 the faults and page-table memory it takes,
+ * P3 sum and memcpy bandwidth over a populated mapping.
+ */
+static void peers(void)
+{
+	size_t len = sr.info.size;
+	static double setup[NR_PEERS][MAX_ROUNDS], map[NR_PEERS][MAX_ROUNDS],
+		touch[NR_PEERS][MAX_ROUNDS], sum[NR_PEERS][MAX_ROUNDS], cpy[NR_PEERS][MAX_ROUNDS];
+	long faults[NR_PEERS] = { 0 }, pte[NR_PEERS] = { 0 };
+	struct peer p[NR_PEERS];
+	char *m[NR_PEERS] = { 0 }, *src = map_anon(len);
+	double ours;
+	int i, k;
+
+	peers_open(p, len);
+	printf("\npeers, map_mode=%s, %zu MiB, %d rounds, granule %llu KiB: each / hugetlb-memfd (medians)\n",
+	       mode, (size_t)(len / MIB), rounds, sr_granule() / 1024);
+	for (k = 0; k < NR_PEERS; k++)
+		if (p[k].fd < 0)
+			printf("     %s: n/a, %s\n", p[k].name, p[k].why);
+	printf("%-4s %-30s", "id", "measure");
+	for (k = 0; k < NR_PEERS; k++)
+		printf(" %14s", p[k].name);
+	printf("\n");
+
+	for (i = 0; i < rounds; i++)
+		for (k = 0; k < NR_PEERS; k++) {
+			if (p[k].fd < 0)
+				continue;
+			setup[k][i] = peer_setup(p[k].fd, len, &faults[k], &pte[k]);
+			map[k][i] = part_map, touch[k][i] = part_touch;
+		}
+	ours = peer_row("P1", "setup: mmap + write each page", p, setup);
+	peer_target("P1", "setup 1G: simple_remap / hugetlb memfd", "huge", ours, "<= 0.9",
+		    ours <= 0.9);
+	peer_row("P1", "its part: mmap()", p, map);
+	peer_row("P1", "its part: writing each page", p, touch);
+	peer_counts("P2", "minor faults to touch it all", p, faults);
+	peer_counts("P2", "page tables added (KiB)", p, pte);
+	if (p[P_HUGETLB].fd >= 0) {
+		ours = (double)faults[P_SR] / faults[P_HUGETLB];
+		peer_target("P2", "faults: simple_remap / hugetlb memfd", "huge", ours, "<= 1.2",
+			    ours <= 1.2);
+		ours = (double)pte[P_SR] / (pte[P_HUGETLB] ? pte[P_HUGETLB] : 1);
+		peer_target("P2", "page tables: simple_remap / hugetlb memfd", "huge", ours,
+			    "<= 2.0", ours <= 2.0);
+	}
+
+	for (k = 0; k < NR_PEERS; k++)
+		if (p[k].fd >= 0) {
+			m[k] = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, p[k].fd, 0);
+			if (m[k] == MAP_FAILED)
+				die("mmap peer");
+			memset(m[k], 1, len);
+		}
+	for (i = 0; i < rounds; i++)
+		for (k = 0; k < NR_PEERS; k++)
+			if (m[k]) {
+				sum[k][i] = bw_sum(m[k], len);
+				cpy[k][i] = bw_copy(m[k], src, len);
+			}
+	ours = peer_row("P3", "sum bandwidth", p, sum);
+	peer_target("P3", "sum: simple_remap / hugetlb memfd", "huge", ours, ">= 0.95",
+		    ours >= 0.95);
+	ours = peer_row("P3", "memcpy into it, bandwidth", p, cpy);
+	peer_target("P3", "memcpy: simple_remap / hugetlb memfd", "huge", ours, ">= 0.95",
+		    ours >= 0.95);
+	for (k = 0; k < nr_csv_rows; k++)
+		printf("csv,peer,%s,%s,%s,%s,%.4f,%.4f,%.4f\n", mode, csv_rows[k].id,
+		       csv_rows[k].metric, csv_rows[k].peer, csv_rows[k].median, csv_rows[k].lo,
+		       csv_rows[k].hi);
+	for (k = 0; k < NR_PEERS; k++) {
+		if (m[k])
+			munmap(m[k], len);
+		if (k != P_SR && p[k].fd >= 0)
+			close(p[k].fd);
+	}
+	munmap(src, len);
+}
+
+/*
+ * Page-table memory for 1 to 64 processes each mapping the whole buffer
+ * and touching every page, all mapped at once: the change of PageTables in
+ * /proc/meminfo (system-wide, so hugetlb's shared page tables count once).
+ * The peers too with -a (they do not change with the map_mode).
+ */
+static bool all_peers;
+
+/*
+ * Map @fd and touch it all (fd -1: map nothing, the baseline), say so on
+ * @ready, hold the mapping until @go[0] reads EOF.
+ */
+static void ptables_child(int fd, size_t len, int ready, int go[2])
+{
+	char *m, c;
+
+	close(go[1]); /* else our own copy would keep the EOF away */
+	if (fd >= 0) {
+		m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (m == MAP_FAILED)
+			_exit(1);
+		touch_all(m, len);
+	}
+	if (write(ready, "r", 1) != 1)
+		_exit(1);
+	close(ready); /* a child that died before writing: the parent reads EOF */
+	_exit(read(go[0], &c, 1) < 0);
+}
+
+/* PageTables kB while @n children hold @fd's @len mapped and touched. */
+static long ptables_of(int fd, size_t len, int n)
+{
+	int ready[2], go[2], status, i;
+	long before = meminfo_kb("PageTables"), after;
+	char c;
+
+	if (pipe(ready) || pipe(go))
+		die("pipe");
+	for (i = 0; i < n; i++)
+		if (fork() == 0)
+			ptables_child(fd, len, ready[1], go);
+	close(go[0]), close(ready[1]);
+	for (i = 0; i < n; i++)
+		if (read(ready[0], &c, 1) != 1)
+			die("ptables: a child failed");
+	after = meminfo_kb("PageTables");
+	close(go[1]);
+	for (i = 0; i < n; i++)
+		wait(&status);
+	close(ready[0]);
+	return after - before;
+}
+
+static void ptables(void)
+{
+	static const int procs[] = { 1, 4, 16, 64 };
+	size_t len = sr.info.size;
+	struct peer p[NR_PEERS];
+	long base, kb;
+	int k, j;
+
+	peers_open(p, len);
+	for (k = 0; k < NR_PEERS; k++) {
+		if (p[k].fd < 0 || (k != P_SR && !all_peers))
+			continue;
+		for (j = 0; j < (int)(sizeof(procs) / sizeof(procs[0])); j++) {
+			/* Less what as many processes that map nothing take. */
+			base = ptables_of(-1, len, procs[j]);
+			kb = ptables_of(p[k].fd, len, procs[j]) - base;
+			printf("ptables %s %s: %d processes, %zu MiB each: page tables %ld KiB\n",
+			       mode, p[k].name, procs[j], (size_t)(len / MIB), kb);
+			printf("csv,ptables,%s,%s,%d,%zu,%ld\n", mode, p[k].name, procs[j], len, kb);
+		}
+		if (k != P_SR)
+			close(p[k].fd);
 	}
 }
 
@@ -451,16 +830,28 @@ static void latency(void)
 
 /* ---- scale: the loaded buffer's whole size ---- */
 
+/*
+ * Setup (mmap + touch every page), fill and sum of the whole buffer, and
+ * beside it the setup of a populated memfd of the same size mapped with
+ * MAP_POPULATE. bench-report.sh's R5 reads linearity off these lines:
+ * whole buffer against whole buffer, the same kernel path at each size.
+ */
 static void scale(void)
 {
 	size_t len = sr.info.size, i;
 	struct map_arg all = { .off = 0, .len = len };
-	double setup[MAX_ROUNDS], fill[MAX_ROUNDS], sum[MAX_ROUNDS];
+	int memfd = memfd_of(len);
+	struct map_arg pop = { .fd = memfd, .len = len, .flags = MAP_POPULATE };
+	double setup[MAX_ROUNDS], fill[MAX_ROUNDS], sum[MAX_ROUNDS], ctl[MAX_ROUNDS];
 	uint64_t *p;
 	int k;
 
+	p = map_memfd(memfd, len, 0);
+	memset(p, 1, len);
+	munmap(p, len);
 	for (k = 0; k < rounds; k++) {
 		setup[k] = setup_touch(setup_sr, &all, len, NULL);
+		ctl[k] = setup_touch(setup_memfd, &pop, len, NULL);
 		p = map_sr(0, len);
 		fill[k] = now_s();
 		for (i = 0; i < len / 8; i++)
@@ -474,11 +865,13 @@ static void scale(void)
 			}
 		munmap(p, len);
 	}
-	printf("scale %s: %zu bytes in %u chunks: setup %.3f ms, fill %.0f MB/s, sum %.0f MB/s (verified)\n",
-	       mode, len, sr.info.nr_chunks, median(setup, rounds) * 1e3,
+	close(memfd);
+	printf("scale %s: %zu bytes in %u chunks: setup %.3f ms (memfd %.3f ms), fill %.0f MB/s, sum %.0f MB/s (verified)\n",
+	       mode, len, sr.info.nr_chunks, median(setup, rounds) * 1e3, median(ctl, rounds) * 1e3,
 	       median(fill, rounds) / 1e6, median(sum, rounds) / 1e6);
-	printf("csv,scale,%s,%zu,%u,%.6f,%.1f,%.1f\n", mode, len, sr.info.nr_chunks,
-	       median(setup, rounds), median(fill, rounds) / 1e6, median(sum, rounds) / 1e6);
+	printf("csv,scale,%s,%zu,%u,%.6f,%.1f,%.1f,%.6f\n", mode, len, sr.info.nr_chunks,
+	       median(setup, rounds), median(fill, rounds) / 1e6, median(sum, rounds) / 1e6,
+	       median(ctl, rounds));
 }
 
 int main(int argc, char **argv)
@@ -488,9 +881,13 @@ int main(int argc, char **argv)
 	char m[64] = "";
 	int opt;
 
-	while ((opt = getopt(argc, argv, "r:")) != -1) {
+	while ((opt = getopt(argc, argv, "ar:")) != -1) {
+		if (opt == 'a') {
+			all_peers = true;
+			continue;
+		}
 		if (opt != 'r' || (rounds = atoi(optarg)) < 3 || rounds > MAX_ROUNDS) {
-			fprintf(stderr, "usage: %s [-r ROUNDS (3..%d)] ratios|latency|scale\n",
+			fprintf(stderr, "usage: %s [-a] [-r ROUNDS (3..%d)] ratios|latency|scale|peers|ptables\n",
 				argv[0], MAX_ROUNDS);
 			return 2;
 		}
@@ -516,6 +913,10 @@ int main(int argc, char **argv)
 		latency();
 	else if (!strcmp(argv[optind], "scale"))
 		scale();
+	else if (!strcmp(argv[optind], "peers"))
+		peers();
+	else if (!strcmp(argv[optind], "ptables"))
+		ptables();
 	else
 		return 2;
 	return 0;
