@@ -156,29 +156,33 @@ static void simple_remap_dmabuf_vunmap(struct dma_buf *dmabuf,
  * to its device, in the direction it was mapped. Nothing to do where DMA
  * is coherent (x86).
  */
-static int simple_remap_dmabuf_begin_cpu(struct dma_buf *dmabuf,
-					 enum dma_data_direction dir)
+static void simple_remap_dmabuf_sync(struct dma_buf *dmabuf, bool for_cpu)
 {
 	struct simple_remap_dmabuf *exp = dmabuf->priv;
 	struct simple_remap_dmabuf_map *map;
 
 	mutex_lock(&exp->lock);
-	list_for_each_entry(map, &exp->maps, node)
-		dma_sync_sgtable_for_cpu(map->dev, &map->sgt, map->dir);
+	list_for_each_entry(map, &exp->maps, node) {
+		if (for_cpu)
+			dma_sync_sgtable_for_cpu(map->dev, &map->sgt, map->dir);
+		else
+			dma_sync_sgtable_for_device(map->dev, &map->sgt,
+						    map->dir);
+	}
 	mutex_unlock(&exp->lock);
+}
+
+static int simple_remap_dmabuf_begin_cpu(struct dma_buf *dmabuf,
+					 enum dma_data_direction dir)
+{
+	simple_remap_dmabuf_sync(dmabuf, true);
 	return 0;
 }
 
 static int simple_remap_dmabuf_end_cpu(struct dma_buf *dmabuf,
 				       enum dma_data_direction dir)
 {
-	struct simple_remap_dmabuf *exp = dmabuf->priv;
-	struct simple_remap_dmabuf_map *map;
-
-	mutex_lock(&exp->lock);
-	list_for_each_entry(map, &exp->maps, node)
-		dma_sync_sgtable_for_device(map->dev, &map->sgt, map->dir);
-	mutex_unlock(&exp->lock);
+	simple_remap_dmabuf_sync(dmabuf, false);
 	return 0;
 }
 
