@@ -10,6 +10,7 @@
 
 #include <linux/mm.h>
 #include <linux/mmzone.h>
+#include <linux/module.h>
 
 /*
  * The highest order the page allocator hands out. 6.8 named it
@@ -43,5 +44,29 @@ static inline void simple_remap_vm_flags_mod(struct vm_area_struct *vma,
 #else
 #define SIMPLE_REMAP_SHMEM_NORESERVE VM_NORESERVE
 #endif
+
+/*
+ * dma-buf (simple_remap_dmabuf.c). dma_buf_export() and the rest are
+ * exported in the DMA_BUF symbol namespace, which a module must import or
+ * fail to load. 6.13 changed how MODULE_IMPORT_NS() is written: 6.1 and
+ * 6.12 take a bare word, MODULE_IMPORT_NS(DMA_BUF), which they stringify;
+ * 6.13 on (7.3 here) take a string, MODULE_IMPORT_NS("DMA_BUF"), and the
+ * bare word does not compile there, while the string is not stringified
+ * again on the older ones (modpost refuses "\"DMA_BUF\""). Both expand to
+ * this one modinfo entry, which is therefore written out: the same on
+ * every kernel, no probe needed.
+ */
+#define SIMPLE_REMAP_IMPORT_NS_DMA_BUF MODULE_INFO(import_ns, "DMA_BUF")
+
+/*
+ * Why the dma-buf ops never take dmabuf->resv. From 6.2 (the "locking
+ * convention" of drivers/dma-buf/dma-buf.c) the core calls map_dma_buf,
+ * unmap_dma_buf, vmap and vunmap with the reservation lock held (and
+ * asserts it), so taking it there deadlocks; on 6.1 a static importer
+ * (videobuf2, DRM PRIME) calls map_dma_buf without it, a dynamic one with
+ * it, so it may or may not be held. Taking it in no op is right on every
+ * kernel: the export's state has its own lock instead (the export's maps),
+ * which nests inside the reservation lock when the core holds that.
+ */
 
 #endif /* _SIMPLE_REMAP_COMPAT_H */

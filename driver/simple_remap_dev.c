@@ -302,6 +302,9 @@ static long simple_remap_ioctl(struct file *file, unsigned int cmd,
 		return simple_remap_ioctl_notify(file->private_data, argp);
 	case SIMPLE_REMAP_IOC_ACK:
 		return simple_remap_ioctl_ack(file->private_data, argp);
+	/* A window as a dma-buf: simple_remap_dmabuf.c. */
+	case SIMPLE_REMAP_IOC_EXPORT:
+		return simple_remap_ioctl_export(file, argp);
 	default:
 		return -ENOTTY;
 	}

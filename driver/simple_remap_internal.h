@@ -8,6 +8,8 @@
  *	simple_remap_buffer.c	the buffer: contiguous chunks or tmpfs pages,
  *				the kernel mapping, freeing
  *	simple_remap_mmap.c	the mapping modes: mmap(), vm_ops, fault
+ *	simple_remap_dmabuf.c	dma-buf export of a window: the ioctl, the
+ *				dma_buf_ops
  */
 #ifndef _SIMPLE_REMAP_INTERNAL_H
 #define _SIMPLE_REMAP_INTERNAL_H
@@ -132,5 +134,10 @@ void simple_remap_buffer_free(struct simple_remap_dev *sr);
 int simple_remap_mmap_window(struct simple_remap_window *w,
 			     struct vm_area_struct *vma);
 int simple_remap_mmap(struct file *file, struct vm_area_struct *vma);
+
+/* simple_remap_dmabuf.c: SIMPLE_REMAP_IOC_EXPORT on @file. */
+struct simple_remap_export;
+long simple_remap_ioctl_export(struct file *file,
+			       struct simple_remap_export __user *argp);
 
 #endif /* _SIMPLE_REMAP_INTERNAL_H */

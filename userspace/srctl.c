@@ -27,6 +27,7 @@ struct srctl_opts {
 	bool has_length;
 	const char *pattern;
 	int timeout_ms;
+	bool readonly;		/* export -r */
 	char **args;		/* the arguments after the options */
 	int nr_args;
 };
@@ -112,8 +113,9 @@ static const char *bad_option(char **argv, int at)
 
 /*
  * A command's options, among @optstring's only, into @o, then its
- * arguments: none, or at most one @arg ("one DATA argument"). Anything
- * else is a usage error, before the device is opened.
+ * arguments: none, or at most one @arg ("one DATA argument"), or any
+ * number if @arg ends in "..." ("CMD [ARGS...]"). Anything else is a
+ * usage error, before the device is opened.
  */
 static void parse_opts(int argc, char **argv, const char *optstring, const char *arg,
 		       struct srctl_opts *o)
@@ -144,6 +146,9 @@ static void parse_opts(int argc, char **argv, const char *optstring, const char 
 		case 'p':
 			o->pattern = optarg;
 			break;
+		case 'r':
+			o->readonly = true;
+			break;
 		case 't':
 			t = parse_size("timeout", optarg);
 			if (t > 0x7fffffff)
@@ -160,7 +165,7 @@ static void parse_opts(int argc, char **argv, const char *optstring, const char 
 	}
 	o->args = argv + optind;
 	o->nr_args = argc - optind;
-	if (o->nr_args <= (arg ? 1 : 0))
+	if (o->nr_args <= (arg ? 1 : 0) || (arg && strstr(arg, "...")))
 		return;
 	extra = o->args[arg ? 1 : 0];
 	hint = extra[0] == '-' && extra[1] ? "; options come before arguments" : "";
@@ -426,6 +431,54 @@ static int cmd_notify_wait(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * export: a window of the buffer as a dma-buf, handed to a command: srctl
+ * becomes CMD, which finds the dma-buf open on the descriptor named by
+ * $SIMPLE_REMAP_DMABUF_FD (its size in $SIMPLE_REMAP_DMABUF_SIZE), and
+ * nothing else of the device's: it can map that window, pass it on, or
+ * give it to a kernel importer. The exit status is CMD's.
+ */
+static int cmd_export(int argc, char **argv)
+{
+	struct simple_remap sr;
+	struct srctl_opts o;
+	char num[32];
+	uint64_t size, ps, len;
+	int buf, ret;
+
+	parse_opts(argc, argv, "o:l:r", "CMD [ARGS...]", &o);
+	if (!o.nr_args)
+		usage_error("export: no command to run");
+	open_dev(&sr, o.readonly ? O_RDONLY : O_RDWR);
+	size = sr.info.size;
+	ps = sr.info.page_size;
+	if (o.offset % ps || o.length % ps)
+		die("a window starts and ends on a page boundary (the page size is %" PRIu64
+		    "); nothing done", ps);
+	if (o.offset >= size)
+		die("offset %" PRIu64 " is past the end of the %" PRIu64 "-byte buffer",
+		    o.offset, size);
+	len = o.length ? o.length : size - o.offset;
+	if (len > size - o.offset)
+		die("%" PRIu64 " bytes at offset %" PRIu64 " do not fit in the %" PRIu64
+		    "-byte buffer (%" PRIu64 " left); nothing done",
+		    len, o.offset, size, size - o.offset);
+	ret = simple_remap_export(&sr, o.offset, len, o.readonly ? O_RDONLY : O_RDWR, &buf);
+	if (ret)
+		die("cannot export a window of %s: %s", dev_path, strerror(-ret));
+	/* The command gets the window, not the device. */
+	simple_remap_close(&sr);
+	snprintf(num, sizeof(num), "%d", buf);
+	setenv("SIMPLE_REMAP_DMABUF_FD", num, 1);
+	snprintf(num, sizeof(num), "%" PRIu64, len);
+	setenv("SIMPLE_REMAP_DMABUF_SIZE", num, 1);
+	fflush(stdout);
+	execvp(o.args[0], o.args);
+	ret = errno;
+	fprintf(stderr, "%s: cannot run '%s': %s\n", prog, o.args[0], strerror(ret));
+	return ret == ENOENT ? 127 : 126;
+}
+
 static const struct srctl_cmd cmds[] = {
 	{ "info", cmd_info, "info",
 	  "size, page size, mappings, ABI, chunks, counter" },
@@ -443,6 +496,8 @@ static const struct srctl_cmd cmds[] = {
 	  "wake every process waiting on the device" },
 	{ "wait", cmd_notify_wait, "wait [-t MS]",
 	  "wait for a notification (default: forever)" },
+	{ "export", cmd_export, "export [-o OFF] [-l LEN] [-r] CMD",
+	  "run CMD [ARGS] holding a window as a dma-buf" },
 	{}
 };
 
@@ -462,6 +517,9 @@ static void usage(FILE *f)
 		"\n"
 		"PAT: zero, a byte (0xa5), or offset (each 8-byte word holds its offset;\n"
 		"the default, which catches misplaced pages). Numbers take 0x and K/M/G.\n"
+		"export: the window (default: the whole buffer, writable; -r: read-only)\n"
+		"is open on fd $SIMPLE_REMAP_DMABUF_FD in CMD, its size in\n"
+		"$SIMPLE_REMAP_DMABUF_SIZE; srctl becomes CMD (its exit status).\n"
 		"Options come before arguments. DEVICE defaults to %s.\n",
 		SIMPLE_REMAP_DEFAULT_PATH);
 }

@@ -54,6 +54,21 @@ int simple_remap_map(const struct simple_remap *sr, uint64_t offset,
 	return 0;
 }
 
+int simple_remap_export(const struct simple_remap *sr, uint64_t offset,
+			uint64_t length, int flags, int *fd)
+{
+	struct simple_remap_export req = { .offset = offset, .flags = flags };
+	uint64_t size = sr->info.size;
+
+	if (offset >= size || length > size - offset)
+		return -EINVAL;
+	req.length = length ? length : size - offset;
+	if (ioctl(sr->fd, SIMPLE_REMAP_IOC_EXPORT, &req))
+		return -errno;
+	*fd = req.fd;
+	return 0;
+}
+
 int simple_remap_unmap(void *addr, size_t length)
 {
 	return munmap(addr, length) ? -errno : 0;

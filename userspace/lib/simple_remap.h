@@ -84,4 +84,24 @@ int simple_remap_wait(const struct simple_remap *sr, int timeout_ms);
  */
 int simple_remap_ack(const struct simple_remap *sr, uint64_t *seq);
 
+/**
+ * simple_remap_export() - a window of the buffer as a dma-buf
+ * @sr:		the open device (open O_RDWR for a writable export)
+ * @offset:	byte offset of the window, a multiple of the page size
+ * @length:	bytes in the window, a multiple of the page size, or 0 for
+ *		everything from @offset to the end
+ * @flags:	O_RDONLY or O_RDWR, optionally | O_CLOEXEC
+ * @fd:		the dma-buf's file descriptor, on success
+ *
+ * The dma-buf maps like the device (mmap() offsets count from the window's
+ * start); it can be passed to another process (SCM_RIGHTS, or inherited)
+ * that may not open the device, or to a kernel importer. It lives until
+ * its last descriptor and mapping go, the device's file closed or not.
+ * -EACCES: O_RDWR asked of a device opened O_RDONLY; -EINVAL: a window
+ * outside the buffer (checked before the kernel is asked), not page-aligned,
+ * or unknown flags.
+ */
+int simple_remap_export(const struct simple_remap *sr, uint64_t offset,
+			uint64_t length, int flags, int *fd);
+
 #endif /* SIMPLE_REMAP_H */

@@ -47,6 +47,24 @@ TEST_F(sr, compat_mapping_shares_data)
 	ASSERT_EQ(0, strcmp(buf, "32-bit"));
 }
 
+/* The same layout in both ABIs: the window maps at its offset from 32 bits. */
+TEST_F(sr, compat_export_maps_the_window)
+{
+	struct simple_remap_export req = {
+		.offset = 2 * sr_page_size(), .length = sr_page_size(), .flags = O_RDWR, .fd = -1,
+	};
+	int fd = sr_open(_metadata, O_RDWR);
+	char *p;
+
+	ASSERT_EQ(24, sizeof(req));
+	ASSERT_EQ(7, pwrite(fd, "32-bit", 7, 2 * sr_page_size()));
+	ASSERT_EQ(0, ioctl(fd, SIMPLE_REMAP_IOC_EXPORT, &req));
+	p = sr_mmap(_metadata, req.fd, sr_page_size(), PROT_READ, 0);
+	ASSERT_EQ(0, strcmp(p, "32-bit"));
+	req.offset = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(fd, SIMPLE_REMAP_IOC_EXPORT, &req));
+}
+
 int main(int argc, char **argv)
 {
 	return sr_main(argc, argv);

@@ -301,6 +301,8 @@ TEST_F(sr, each_command_refuses_an_option_it_does_not_take)
 		{ "wait -o 0 -t 100", "srctl: wait: unknown option '-o'\n",
 		  "usage: srctl wait [-t MS]\n" },
 		{ "fill --length=4", "srctl: fill: unknown option '--length=4'\n", NULL },
+		{ "export -t 5 true", "srctl: export: unknown option '-t'\n",
+		  "usage: srctl export [-o OFF] [-l LEN] [-r] CMD\n" },
 	};
 	size_t i;
 
@@ -353,6 +355,7 @@ TEST_F(sr, help_lists_every_command)
 		"  info ", "  write [-o OFF] [DATA|-] ", "  read [-o OFF] [-l LEN] ",
 		"  dump [-o OFF] [-l LEN] ", "  fill [-o OFF] [-l LEN] [-p PAT] ",
 		"  verify [-o OFF] [-l LEN] [-p PAT] ", "  notify ", "  wait [-t MS] ",
+		"  export [-o OFF] [-l LEN] [-r] CMD ",
 	};
 	struct srctl_run r = srctl(_metadata, NULL, "--help");
 	size_t i;
@@ -394,6 +397,69 @@ TEST_F(sr, wait_times_out_then_sees_a_notification)
 	close(fd);
 	ASSERT_EQ(pid, done);
 	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* export: the command runs holding the window, as $SIMPLE_REMAP_DMABUF_FD says. */
+TEST_F(sr, export_runs_the_command_with_the_window_open)
+{
+	long ps = sr_page_size();
+	struct srctl_run r;
+	char line[64];
+
+	r = srctl(_metadata, NULL, "export -o %ld -l %ld -r -- sh -c "
+		  "'cat /proc/self/fdinfo/$SIMPLE_REMAP_DMABUF_FD; echo size=$SIMPLE_REMAP_DMABUF_SIZE'",
+		  2 * ps, 3 * ps);
+	ASSERT_EQ(0, r.status);
+	ASSERT_HAS(r.out, "exp_name:\tsimple_remap\n");
+	snprintf(line, sizeof(line), "size:\t%ld\n", 3 * ps);
+	ASSERT_HAS(r.out, line);
+	snprintf(line, sizeof(line), "size=%ld\n", 3 * ps);
+	ASSERT_HAS(r.out, line);
+	/* The whole buffer by default; the command's exit status is srctl's. */
+	r = srctl(_metadata, NULL, "export sh -c 'echo size=$SIMPLE_REMAP_DMABUF_SIZE; exit 7'");
+	ASSERT_EQ(7, r.status);
+	snprintf(line, sizeof(line), "size=%" PRIu64 "\n", sr_size(_metadata));
+	ASSERT_HAS(r.out, line);
+	/* Gone with the command: the module unloads. */
+	ASSERT_EQ(0, sr_unload());
+}
+
+TEST_F(sr, export_usage_errors)
+{
+	static const char *const usage = "usage: srctl export [-o OFF] [-l LEN] [-r] CMD\n";
+
+	assert_usage_error(_metadata, "export", "srctl: export: no command to run\n", usage);
+	assert_usage_error(_metadata, "export -r", "srctl: export: no command to run\n", usage);
+	assert_usage_error(_metadata, "export -o", "srctl: export: option '-o' needs a value\n",
+			   usage);
+	assert_usage_error(_metadata, "export -l 0 true",
+			   "srctl: export: length must be at least 1\n", usage);
+	assert_usage_error(_metadata, "export -p zero true", "srctl: export: unknown option '-p'\n",
+			   usage);
+}
+
+TEST_F(sr, export_of_a_bad_window_is_refused_and_runs_nothing)
+{
+	long ps = sr_page_size();
+	struct srctl_run r;
+
+	r = srctl(_metadata, NULL, "export -o 100 echo ran");
+	ASSERT_EQ(1, r.status);
+	ASSERT_HAS(r.err, "on a page boundary");
+	ASSERT_EQ(0, r.out[0]);
+	r = srctl(_metadata, NULL, "export -l %ld echo ran", ps + 1);
+	ASSERT_EQ(1, r.status);
+	ASSERT_HAS(r.err, "on a page boundary");
+	r = srctl(_metadata, NULL, "export -o %" PRIu64 " echo ran", sr_size(_metadata));
+	ASSERT_EQ(1, r.status);
+	ASSERT_HAS(r.err, "past the end");
+	r = srctl(_metadata, NULL, "export -o %ld -l %" PRIu64 " echo ran", ps, sr_size(_metadata));
+	ASSERT_EQ(1, r.status);
+	ASSERT_HAS(r.err, "do not fit");
+	ASSERT_EQ(0, r.out[0]);
+	r = srctl(_metadata, NULL, "export /no/such/command");
+	ASSERT_EQ(127, r.status);
+	ASSERT_HAS(r.err, "srctl: cannot run '/no/such/command'");
 }
 
 int main(int argc, char **argv)

@@ -15,8 +15,13 @@
  * counter differs from the value it last acknowledged
  * (SIMPLE_REMAP_IOC_ACK). A new file starts acknowledged.
  *
+ * A window of the buffer can be handed to the rest of the system as a
+ * dma-buf (SIMPLE_REMAP_IOC_EXPORT): other processes map it without access
+ * to the node, and kernel importers (V4L2, DRM) use it without a copy.
+ *
  * ABI history: 1, the buffer and SIMPLE_REMAP_IOC_GET_INFO; 2, the counter
- * (simple_remap_info.seq, NOTIFY, ACK, poll()). Older binaries keep working.
+ * (simple_remap_info.seq, NOTIFY, ACK, poll()); 3, SIMPLE_REMAP_IOC_EXPORT.
+ * Older binaries keep working.
  */
 #ifndef _UAPI_LINUX_SIMPLE_REMAP_H
 #define _UAPI_LINUX_SIMPLE_REMAP_H
@@ -24,7 +29,7 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define SIMPLE_REMAP_ABI_VERSION 2
+#define SIMPLE_REMAP_ABI_VERSION 3
 
 /**
  * struct simple_remap_info - what SIMPLE_REMAP_IOC_GET_INFO reports
@@ -61,5 +66,32 @@ struct simple_remap_info {
 #define SIMPLE_REMAP_IOC_NOTIFY _IOR(SIMPLE_REMAP_IOC_MAGIC, 0x01, __u64)
 /* (out) the counter, which this open file now has acknowledged. ABI 2. */
 #define SIMPLE_REMAP_IOC_ACK _IOR(SIMPLE_REMAP_IOC_MAGIC, 0x02, __u64)
+
+/**
+ * struct simple_remap_export - a window of the buffer, as a dma-buf (ABI 3)
+ * @offset:	(in) byte offset of the window, a multiple of the page size
+ * @length:	(in) bytes in the window, a multiple of the page size, > 0
+ * @flags:	(in) O_RDONLY or O_RDWR, optionally | O_CLOEXEC
+ * @fd:		(out) the dma-buf's file descriptor
+ *
+ * The dma-buf maps like the device: MAP_SHARED only, never executable, an
+ * mmap() offset counting from the window's start, never past its end. An
+ * O_RDONLY export cannot be mapped writable. It outlives the device file
+ * that made it, and keeps the module loaded for as long as it lives.
+ */
+struct simple_remap_export {
+	__u64 offset;
+	__u64 length;
+	__u32 flags;
+	__s32 fd;
+};
+
+/*
+ * Export a window as a dma-buf. EINVAL: offset or length not page-aligned,
+ * length 0, the window past the buffer, unknown flags; EACCES: O_RDWR asked
+ * of a file open read-only. A failed call has created no file descriptor.
+ */
+#define SIMPLE_REMAP_IOC_EXPORT \
+	_IOWR(SIMPLE_REMAP_IOC_MAGIC, 0x03, struct simple_remap_export)
 
 #endif /* _UAPI_LINUX_SIMPLE_REMAP_H */
