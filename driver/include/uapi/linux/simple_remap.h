@@ -16,7 +16,8 @@
  * (SIMPLE_REMAP_IOC_ACK). A new file starts acknowledged.
  *
  * ABI history: 1, the buffer and SIMPLE_REMAP_IOC_GET_INFO; 2, the counter
- * (simple_remap_info.seq, NOTIFY, ACK, poll()). Older binaries keep working.
+ * (simple_remap_info.seq, NOTIFY, ACK, poll()); 3, map_mode=huge's
+ * granularity (simple_remap_info.map_granule). Older binaries keep working.
  */
 #ifndef _UAPI_LINUX_SIMPLE_REMAP_H
 #define _UAPI_LINUX_SIMPLE_REMAP_H
@@ -24,7 +25,7 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define SIMPLE_REMAP_ABI_VERSION 2
+#define SIMPLE_REMAP_ABI_VERSION 3
 
 /**
  * struct simple_remap_info - what SIMPLE_REMAP_IOC_GET_INFO reports
@@ -36,6 +37,10 @@
  * @__pad:	(out) zero
  * @seq:	(out) the notification counter (ABI 2); reading it here does
  *		not acknowledge it
+ * @map_granule: (out) the largest page table entry a mapping of the
+ *		buffer gets where its user address and pages allow (ABI 3):
+ *		2 MiB (a PMD) in map_mode=huge on kernels that map PFNs with
+ *		huge entries, else @page_size
  * @__reserved:	(out) zero; later ABI versions give these a meaning
  */
 struct simple_remap_info {
@@ -46,7 +51,8 @@ struct simple_remap_info {
 	__u32 nr_chunks;
 	__u32 __pad;
 	__u64 seq;
-	__u64 __reserved[3];
+	__u64 map_granule;
+	__u64 __reserved[2];
 };
 
 #define SIMPLE_REMAP_IOC_MAGIC 0xE5
