@@ -118,20 +118,32 @@ static void thp_get(char *out, size_t len)
 	}
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 /*
  * Map @len bytes at offset 0, touch every page; the faults it took and
- * the page table KiB it added. Bytes checked against read().
+ * the page table KiB it added (and, printed, the time: TCG's, only to
+ * compare modes). Bytes checked against read().
  */
 static void map_touch_measure(struct __test_metadata *_metadata, int fd, size_t len,
 			      long *faults, long long *pte_kib)
 {
 	long long pte_before = vmpte_kib(_metadata);
 	long before = minflt();
+	double t = now_ms();
 	char *p = sr_mmap(_metadata, fd, len, PROT_READ | PROT_WRITE, 0);
 
 	touch_pages(p, len, true);
+	t = now_ms() - t;
 	*faults = minflt() - before;
 	*pte_kib = vmpte_kib(_metadata) - pte_before;
+	printf("# %s: mmap + touching %zu MiB: %.1f ms\n", sr_map_mode(_metadata), len >> 20, t);
 	assert_same(_metadata, fd, p, 0, len);
 	ASSERT_EQ(0, munmap(p, len));
 }
