@@ -174,26 +174,18 @@ TEST_F(sr, huge_mapping_address_is_2m_aligned)
  * or so per GiB (the PMDs around a fault are made with it), at most one
  * per PMD; where it says a page, one fault per page (huge mode) or none
  * (the modes that map everything at mmap() time), never fewer than it
- * implies. THP "always" for the measurement, restored after.
+ * implies. In a child, under THP "always", which the test restores after.
  */
-TEST_F(sr, touching_takes_the_faults_map_granule_says)
+static int faults_as_granule_says(struct __test_metadata *_metadata, void *arg)
 {
 	size_t len = 64UL << 20;
 	long ps = sr_page_size(), faults;
+	int fd = sr_open(_metadata, O_RDWR);
+	uint64_t g = granule(_metadata);
 	long long pte;
-	char thp[32];
-	uint64_t g;
-	int fd;
 
-	sr_reload(_metadata, "size=64M");
-	g = granule(_metadata);
-	thp_get(thp, sizeof(thp));
-	if (*thp)
-		ASSERT_EQ(0, sr_write_file(THP_ENABLED, "always"));
-	fd = sr_open(_metadata, O_RDWR);
+	(void)arg;
 	map_touch_measure(_metadata, fd, len, &faults, &pte);
-	if (*thp)
-		ASSERT_EQ(0, sr_write_file(THP_ENABLED, thp));
 	printf("# %s: map_granule %llu, 64M touched: %ld faults, VmPTE +%lld kB\n",
 	       sr_map_mode(_metadata), (unsigned long long)g, faults, pte);
 	if (g == SZ_2M) {
@@ -207,6 +199,22 @@ TEST_F(sr, touching_takes_the_faults_map_granule_says)
 	} else {
 		ASSERT_GE(FAULT_SLACK, faults);
 	}
+	return 0;
+}
+
+TEST_F(sr, touching_takes_the_faults_map_granule_says)
+{
+	char thp[32];
+	int ret;
+
+	sr_reload(_metadata, "size=64M");
+	thp_get(thp, sizeof(thp));
+	if (*thp)
+		ASSERT_EQ(0, sr_write_file(THP_ENABLED, "always"));
+	ret = sr_in_child(_metadata, faults_as_granule_says, NULL);
+	if (*thp)
+		ASSERT_EQ(0, sr_write_file(THP_ENABLED, thp));
+	ASSERT_EQ(0, ret);
 }
 
 /*
@@ -238,22 +246,16 @@ TEST_F(sr, page_tables_of_256m_are_what_map_granule_says)
 }
 
 /* Under each THP setting the mapping works; how it maps is reported. */
-TEST_F(sr, mapping_works_under_every_thp_setting)
+static int every_thp_setting(struct __test_metadata *_metadata, void *arg)
 {
 	static const char *const settings[] = { "always", "madvise", "never" };
 	size_t len = 16UL << 20, i;
 	long ps = sr_page_size(), faults;
+	int fd = sr_open(_metadata, O_RDWR);
+	uint64_t g = granule(_metadata);
 	long long pte;
-	char thp[32];
-	uint64_t g;
-	int fd;
 
-	thp_get(thp, sizeof(thp));
-	if (!*thp)
-		SKIP(return, "no transparent huge pages in this kernel");
-	sr_reload(_metadata, "size=16M");
-	g = granule(_metadata);
-	fd = sr_open(_metadata, O_RDWR);
+	(void)arg;
 	for (i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
 		ASSERT_EQ(0, sr_write_file(THP_ENABLED, settings[i]));
 		tag_buffer(_metadata, fd, len, i);
@@ -268,7 +270,22 @@ TEST_F(sr, mapping_works_under_every_thp_setting)
 			ASSERT_TRUE(faults <= (long)(len / SZ_2M) + FAULT_SLACK ||
 				    faults >= (long)(len / ps));
 	}
+	return 0;
+}
+
+TEST_F(sr, mapping_works_under_every_thp_setting)
+{
+	char thp[32];
+	int ret;
+
+	thp_get(thp, sizeof(thp));
+	if (!*thp)
+		SKIP(return, "no transparent huge pages in this kernel");
+	sr_reload(_metadata, "size=16M");
+	ret = sr_in_child(_metadata, every_thp_setting, NULL);
 	ASSERT_EQ(0, sr_write_file(THP_ENABLED, thp));
+	ASSERT_EQ(0, ret);
+	sr_reload(_metadata, NULL);
 }
 
 /*
