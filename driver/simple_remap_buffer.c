@@ -12,6 +12,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitmap.h>
 #include <linux/gfp.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
@@ -39,7 +40,7 @@ static void simple_remap_free_pages(struct simple_remap_dev *sr,
 }
 
 /*
- * map_mode=remap: zeroed pages in the largest physically contiguous chunks
+ * map_mode=remap and huge: zeroed pages in the largest physically contiguous chunks
  * the allocator gives cheaply, falling back to smaller orders (and staying
  * there) as it runs short, so a large buffer still loads on a fragmented
  * machine. Neither a failed high-order try nor running out warns: running
@@ -186,9 +187,57 @@ static int simple_remap_alloc_pages(struct simple_remap_dev *sr)
 	if (!sr->pages)
 		return -ENOMEM;
 
-	if (sr->map_mode == SIMPLE_REMAP_MAP_REMAP)
+	if (sr->map_mode == SIMPLE_REMAP_MAP_REMAP ||
+	    sr->map_mode == SIMPLE_REMAP_MAP_HUGE)
 		return simple_remap_alloc_chunks(sr);
 	return simple_remap_alloc_shmem_uncharged(sr);
+}
+
+/*
+ * map_mode=huge: which 2 MiB blocks of the buffer one PMD can map. The
+ * allocator's blocks of order 9 and up are naturally aligned, so such a
+ * block, or two adjacent smaller ones, qualify; a fragmented machine's
+ * smaller chunks leave their blocks to PTEs. Only where the kernel has
+ * huge PFN mappings: elsewhere nothing would read it.
+ */
+static int simple_remap_build_huge_blocks(struct simple_remap_dev *sr)
+{
+#ifdef SIMPLE_REMAP_HUGE_PFNMAP
+	unsigned long nr = sr->nr_pages / SIMPLE_REMAP_PMD_PAGES, b, i, pfn;
+	struct page **pages;
+
+	if (sr->map_mode != SIMPLE_REMAP_MAP_HUGE)
+		return 0;
+	sr->huge_blocks = bitmap_zalloc(max(nr, 1UL), GFP_KERNEL);
+	if (!sr->huge_blocks)
+		return -ENOMEM;
+	for (b = 0; b < nr; b++) {
+		pages = sr->pages + b * SIMPLE_REMAP_PMD_PAGES;
+		pfn = page_to_pfn(pages[0]);
+		if (!IS_ALIGNED(pfn, SIMPLE_REMAP_PMD_PAGES))
+			continue;
+		for (i = 1; i < SIMPLE_REMAP_PMD_PAGES; i++)
+			if (page_to_pfn(pages[i]) != pfn + i)
+				break;
+		if (i == SIMPLE_REMAP_PMD_PAGES)
+			__set_bit(b, sr->huge_blocks);
+	}
+#endif
+	return 0;
+}
+
+/*
+ * The granularity GET_INFO reports: a PMD in huge mode where the kernel
+ * maps PFNs with PMDs (with THP "never" a kernel before 6.12.114 still
+ * falls back to PTEs), else a page.
+ */
+unsigned long simple_remap_map_granule(struct simple_remap_dev *sr)
+{
+#ifdef SIMPLE_REMAP_HUGE_PFNMAP
+	if (sr->map_mode == SIMPLE_REMAP_MAP_HUGE)
+		return PMD_SIZE;
+#endif
+	return PAGE_SIZE;
 }
 
 /*
@@ -238,6 +287,9 @@ int simple_remap_buffer_alloc(struct simple_remap_dev *sr)
 	ret = simple_remap_build_chunks(sr);
 	if (ret)
 		goto out_free_pages;
+	ret = simple_remap_build_huge_blocks(sr);
+	if (ret)
+		goto out_free_chunks;
 
 	sr->vaddr = vmap(sr->pages, sr->nr_pages, VM_MAP, PAGE_KERNEL);
 	if (!sr->vaddr) {
@@ -247,6 +299,8 @@ int simple_remap_buffer_alloc(struct simple_remap_dev *sr)
 	return 0;
 
 out_free_chunks:
+	bitmap_free(sr->huge_blocks);
+	sr->huge_blocks = NULL;
 	kvfree(sr->chunks);
 	sr->chunks = NULL;
 out_free_pages:
@@ -257,6 +311,7 @@ out_free_pages:
 void simple_remap_buffer_free(struct simple_remap_dev *sr)
 {
 	vunmap(sr->vaddr);
+	bitmap_free(sr->huge_blocks);
 	kvfree(sr->chunks);
 	simple_remap_free_pages(sr, sr->nr_pages);
 }

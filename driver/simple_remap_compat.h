@@ -69,4 +69,50 @@ static inline void simple_remap_vm_flags_mod(struct vm_area_struct *vma,
  * which nests inside the reservation lock when the core holds that.
  */
 
+/*
+ * map_mode=huge: 2 MiB page table entries for PFNs. Only kernels with
+ * special PMDs (6.12's "huge pfnmaps", CONFIG_ARCH_SUPPORTS_PMD_PFNMAP) can
+ * map a PFN with a PMD that GUP and the rmap leave alone; 6.1's
+ * vmf_insert_pfn_pmd() makes an ordinary huge PMD that GUP-fast would take
+ * page references through. Without it the mode maps PTEs only and never
+ * calls the huge path. Its .huge_fault takes an order (6.6 and later,
+ * which every kernel with the config is).
+ */
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+#define SIMPLE_REMAP_HUGE_PFNMAP
+#include <linux/huge_mm.h>
+#ifdef SIMPLE_REMAP_HAVE_PFN_T
+#include <linux/pfn_t.h>
+#endif
+
+/*
+ * One special PMD for @pfn at vmf->address & PMD_MASK, in vmf->pmd.
+ * 6.17 dropped pfn_t: vmf_insert_pfn_pmd() takes the PFN itself since.
+ * PFN_DEV alone (never PFN_MAP, which asks for a ZONE_DEVICE devmap PMD)
+ * gives pmd_mkspecial().
+ */
+static inline vm_fault_t
+simple_remap_insert_pfn_pmd(struct vm_fault *vmf, unsigned long pfn, bool write)
+{
+#ifdef SIMPLE_REMAP_HAVE_PFN_T
+	return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), write);
+#else
+	return vmf_insert_pfn_pmd(vmf, pfn, write);
+#endif
+}
+#endif /* CONFIG_ARCH_SUPPORTS_PMD_PFNMAP */
+
+/*
+ * file_operations.mmap_prepare (6.16): map_mode=huge sets up its VMA
+ * there, as it maps nothing at mmap() time; before, in .mmap. A
+ * file_operations that has both fails every mmap() with ENODEV, so the
+ * huge mode's file_operations takes exactly one: this initializer.
+ */
+#ifdef SIMPLE_REMAP_HAVE_MMAP_PREPARE
+#define SIMPLE_REMAP_MMAP_PREPARE
+#define SIMPLE_REMAP_HUGE_MMAP_HOOK .mmap_prepare = simple_remap_mmap_prepare
+#else
+#define SIMPLE_REMAP_HUGE_MMAP_HOOK .mmap = simple_remap_mmap
+#endif
+
 #endif /* _SIMPLE_REMAP_COMPAT_H */

@@ -20,7 +20,9 @@
  * (remap_pfn_range(), every PTE at mmap() time, VM_PFNMAP), "pages"
  * (vm_insert_pages(), every PTE at mmap() time, pages that get_user_pages()
  * can pin: O_DIRECT, vmsplice(), process_vm_readv()) or "fault" (each page
- * mapped on first touch, pinnable too). In remap mode the buffer is
+ * mapped on first touch, pinnable too) or "huge" (on first touch, one PMD
+ * per 2 MiB physically contiguous run where the kernel allows, PTEs
+ * elsewhere, VM_PFNMAP). In remap and huge mode the buffer is
  * physically contiguous chunks, so that a mapping takes few
  * remap_pfn_range() calls; the two struct page modes take the pages of a
  * kernel-internal tmpfs file instead, because the kernel keys a futex
@@ -61,12 +63,14 @@
 
 #include <linux/simple_remap.h>
 
+#include "simple_remap_compat.h"
 #include "simple_remap_internal.h"
 
 static const char *const simple_remap_map_modes[] = {
 	[SIMPLE_REMAP_MAP_REMAP] = "remap",
 	[SIMPLE_REMAP_MAP_PAGES] = "pages",
 	[SIMPLE_REMAP_MAP_FAULT] = "fault",
+	[SIMPLE_REMAP_MAP_HUGE] = "huge",
 };
 
 static unsigned int simple_remap_map_mode = SIMPLE_REMAP_MAP_REMAP;
@@ -102,8 +106,9 @@ static const struct kernel_param_ops simple_remap_map_mode_ops = {
 
 module_param_cb(map_mode, &simple_remap_map_mode_ops, &simple_remap_map_mode,
 		0444);
-__MODULE_PARM_TYPE(map_mode, "remap|pages|fault");
-MODULE_PARM_DESC(map_mode, "How mmap() maps: remap (default), pages or fault");
+__MODULE_PARM_TYPE(map_mode, "remap|pages|fault|huge");
+MODULE_PARM_DESC(map_mode,
+		 "How mmap() maps: remap (default), pages, fault or huge");
 
 static unsigned long simple_remap_size = SZ_4M;
 
@@ -243,6 +248,7 @@ static long simple_remap_ioctl_get_info(struct simple_remap_dev *sr,
 		.abi_version = SIMPLE_REMAP_ABI_VERSION,
 		.nr_chunks = sr->nr_chunks,
 		.seq = atomic64_read(&sr->seq),
+		.map_granule = simple_remap_map_granule(sr),
 	};
 
 	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
@@ -329,6 +335,27 @@ static const struct file_operations simple_remap_fops = {
 	.release = simple_remap_release,
 };
 
+/*
+ * map_mode=huge: the same, but a mapping's user address is 2 MiB-aligned
+ * (relative to its offset) where the length allows, so that PMDs can map
+ * it; and on kernels with mmap_prepare the VMA is set up there, as the
+ * mode maps nothing at mmap() time. A file_operations with both .mmap and
+ * .mmap_prepare fails every mmap() (ENODEV): this one has one of them.
+ */
+static const struct file_operations simple_remap_huge_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_remap_open,
+	.read = simple_remap_read,
+	.write = simple_remap_write,
+	.llseek = simple_remap_llseek,
+	.poll = simple_remap_poll,
+	.unlocked_ioctl = simple_remap_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	SIMPLE_REMAP_HUGE_MMAP_HOOK,
+	.get_unmapped_area = thp_get_unmapped_area,
+	.release = simple_remap_release,
+};
+
 static struct simple_remap_dev simple_remap = {
 	.misc = {
 		.minor = MISC_DYNAMIC_MINOR,
@@ -359,6 +386,7 @@ SIMPLE_REMAP_ATTR(mmap_calls, atomic_long_read(&simple_remap.mmap_calls));
 SIMPLE_REMAP_ATTR(bytes_read, atomic_long_read(&simple_remap.bytes_read));
 SIMPLE_REMAP_ATTR(bytes_written, atomic_long_read(&simple_remap.bytes_written));
 SIMPLE_REMAP_ATTR(nr_chunks, simple_remap.nr_chunks);
+SIMPLE_REMAP_ATTR(map_granule, simple_remap_map_granule(&simple_remap));
 
 static struct attribute *simple_remap_attrs[] = {
 	&simple_remap_attr_mappings.attr,
@@ -366,6 +394,7 @@ static struct attribute *simple_remap_attrs[] = {
 	&simple_remap_attr_bytes_read.attr,
 	&simple_remap_attr_bytes_written.attr,
 	&simple_remap_attr_nr_chunks.attr,
+	&simple_remap_attr_map_granule.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(simple_remap);
@@ -425,6 +454,8 @@ static int __init simple_remap_init(void)
 	}
 
 	sr->misc.groups = simple_remap_groups;
+	if (sr->map_mode == SIMPLE_REMAP_MAP_HUGE)
+		sr->misc.fops = &simple_remap_huge_fops;
 	ret = misc_register(&sr->misc);
 	if (ret)
 		goto out_free_buffer;

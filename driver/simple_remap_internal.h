@@ -7,7 +7,8 @@
  *				ioctls, sysfs counters, misc device, init/exit
  *	simple_remap_buffer.c	the buffer: contiguous chunks or tmpfs pages,
  *				the kernel mapping, freeing
- *	simple_remap_mmap.c	the mapping modes: mmap(), vm_ops, fault
+ *	simple_remap_mmap.c	the mapping modes: mmap(), vm_ops, fault,
+ *				huge_fault
  *	simple_remap_dmabuf.c	dma-buf export of a window: the ioctl, the
  *				dma_buf_ops
  */
@@ -25,12 +26,18 @@
  * @SIMPLE_REMAP_MAP_REMAP:	remap_pfn_range(), every PTE at mmap() time
  * @SIMPLE_REMAP_MAP_PAGES:	vm_insert_pages(), every PTE at mmap() time
  * @SIMPLE_REMAP_MAP_FAULT:	each page mapped on first touch
+ * @SIMPLE_REMAP_MAP_HUGE:	on first touch, a PMD per 2 MiB run where the
+ *				kernel and the address allow, else PTEs
  */
 enum simple_remap_map_mode {
 	SIMPLE_REMAP_MAP_REMAP,
 	SIMPLE_REMAP_MAP_PAGES,
 	SIMPLE_REMAP_MAP_FAULT,
+	SIMPLE_REMAP_MAP_HUGE,
 };
+
+/* map_mode=huge: the pages one PMD maps (512 with 4 KiB pages). */
+#define SIMPLE_REMAP_PMD_PAGES (PMD_SIZE >> PAGE_SHIFT)
 
 /**
  * struct simple_remap_chunk - a physically contiguous run of the buffer
@@ -74,6 +81,9 @@ struct simple_remap_window {
  * @chunks:	map_mode remap: @pages as physically contiguous runs, for
  *		remap_pfn_range(); NULL in the other modes
  * @nr_chunks:	how many physically contiguous runs @pages make
+ * @huge_blocks: map_mode=huge where the kernel has huge PFN mappings: bit
+ *		i set when pages [i * 512, i * 512 + 512) are one physically
+ *		contiguous, PFN-aligned run that one PMD can map; else NULL
  * @vaddr:	a contiguous kernel mapping of @pages, for read() and write()
  * @whole:	the window that mmap() of the device maps: the whole buffer
  * @seq:	the notification counter
@@ -97,6 +107,7 @@ struct simple_remap_dev {
 	struct file *shmem;
 	struct simple_remap_chunk *chunks;
 	unsigned int nr_chunks;
+	unsigned long *huge_blocks;
 	void *vaddr;
 	struct simple_remap_window whole;
 	atomic64_t seq;
@@ -126,6 +137,12 @@ static inline struct simple_remap_dev *simple_remap_from_file(struct file *file)
 /* simple_remap_buffer.c: @sr's nr_pages, size and map_mode are set. */
 int simple_remap_buffer_alloc(struct simple_remap_dev *sr);
 void simple_remap_buffer_free(struct simple_remap_dev *sr);
+
+/* map_mode=huge: the largest entry a mapping gets (GET_INFO's map_granule). */
+unsigned long simple_remap_map_granule(struct simple_remap_dev *sr);
+/* map_mode=huge's mmap() where the kernel has mmap_prepare (compat.h). */
+struct vm_area_desc;
+int simple_remap_mmap_prepare(struct vm_area_desc *desc);
 
 /*
  * simple_remap_mmap.c: map @vma's range of window @w (vm_pgoff counts from

@@ -16,9 +16,10 @@ static bool all_zero(const unsigned char *p, size_t len)
 TEST(map_mode_reads_every_mode_with_the_active_one_bracketed)
 {
 	static const char *const expected[][2] = {
-		{ "map_mode=remap", "[remap] pages fault\n" },
-		{ "map_mode=pages", "remap [pages] fault\n" },
-		{ "map_mode=fault", "remap pages [fault]\n" },
+		{ "map_mode=remap", "[remap] pages fault huge\n" },
+		{ "map_mode=pages", "remap [pages] fault huge\n" },
+		{ "map_mode=fault", "remap pages [fault] huge\n" },
+		{ "map_mode=huge", "remap pages fault [huge]\n" },
 	};
 	char buf[64];
 	struct stat st;
@@ -281,6 +282,10 @@ TEST_F(sr, info_reports_buffer_geometry)
 	ASSERT_TRUE(info.nr_chunks >= 1 && info.nr_chunks <= info.size / info.page_size);
 	ASSERT_EQ(0, info.mappings);
 	ASSERT_EQ(0, info.__pad);
+	/* ABI 3: a page, or a PMD in huge mode (huge.c checks which). */
+	ASSERT_EQ(sr_counter(_metadata, "map_granule"), info.map_granule);
+	if (strcmp(sr_map_mode(_metadata), "huge"))
+		ASSERT_EQ(info.page_size, info.map_granule);
 	for (i = 0; i < ARRAY_SIZE(info.__reserved); i++)
 		ASSERT_EQ(0, info.__reserved[i]);
 }

@@ -319,10 +319,10 @@ static inline const char *sr_map_mode(struct __test_metadata *_metadata)
 	return open + 1;
 }
 
-/* remap_pfn_range() mappings have no struct page that GUP could pin. */
+/* remap and huge map PFNs (VM_PFNMAP): no struct page that GUP could pin. */
 static inline int sr_pfnmap(struct __test_metadata *_metadata)
 {
-	return !strcmp(sr_map_mode(_metadata), "remap");
+	return !strcmp(sr_map_mode(_metadata), "remap") || !strcmp(sr_map_mode(_metadata), "huge");
 }
 
 static inline long sr_page_size(void)
@@ -398,6 +398,7 @@ FIXTURE_VARIANT(sr) {
 FIXTURE_VARIANT_ADD(sr, remap) { .map_mode = "remap" };
 FIXTURE_VARIANT_ADD(sr, pages) { .map_mode = "pages" };
 FIXTURE_VARIANT_ADD(sr, fault) { .map_mode = "fault" };
+FIXTURE_VARIANT_ADD(sr, huge) { .map_mode = "huge" };
 
 /* The module loaded in the variant's mode with the default size. */
 FIXTURE_SETUP(sr)

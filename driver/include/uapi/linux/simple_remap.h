@@ -20,8 +20,9 @@
  * to the node, and kernel importers (V4L2, DRM) use it without a copy.
  *
  * ABI history: 1, the buffer and SIMPLE_REMAP_IOC_GET_INFO; 2, the counter
- * (simple_remap_info.seq, NOTIFY, ACK, poll()); 3, SIMPLE_REMAP_IOC_EXPORT.
- * Older binaries keep working.
+ * (simple_remap_info.seq, NOTIFY, ACK, poll()); 3, SIMPLE_REMAP_IOC_EXPORT
+ * and map_mode=huge's granularity (simple_remap_info.map_granule). Older
+ * binaries keep working.
  */
 #ifndef _UAPI_LINUX_SIMPLE_REMAP_H
 #define _UAPI_LINUX_SIMPLE_REMAP_H
@@ -41,6 +42,10 @@
  * @__pad:	(out) zero
  * @seq:	(out) the notification counter (ABI 2); reading it here does
  *		not acknowledge it
+ * @map_granule: (out) the largest page table entry a mapping of the
+ *		buffer gets where its user address and pages allow (ABI 3):
+ *		2 MiB (a PMD) in map_mode=huge on kernels that map PFNs with
+ *		huge entries, else @page_size
  * @__reserved:	(out) zero; later ABI versions give these a meaning
  */
 struct simple_remap_info {
@@ -51,7 +56,8 @@ struct simple_remap_info {
 	__u32 nr_chunks;
 	__u32 __pad;
 	__u64 seq;
-	__u64 __reserved[3];
+	__u64 map_granule;
+	__u64 __reserved[2];
 };
 
 #define SIMPLE_REMAP_IOC_MAGIC 0xE5
