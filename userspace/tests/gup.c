@@ -128,12 +128,12 @@ static bool io_uring_refuses_file_mappings(void)
 	return major < 6 || (major == 6 && minor < 5);
 }
 
-/* IORING_REGISTER_BUFFERS of a mapping in @map_mode: 0 or the errno. */
-static int io_uring_register_errno(const char *map_mode)
+/* IORING_REGISTER_BUFFERS of a mapping in @map_mode: 0 or -errno, as liburing says. */
+static int io_uring_register_result(const char *map_mode)
 {
 	if (!sr_mode_pinnable(map_mode))
-		return EFAULT;
-	return io_uring_refuses_file_mappings() ? EOPNOTSUPP : 0;
+		return -EFAULT;
+	return io_uring_refuses_file_mappings() ? -EOPNOTSUPP : 0;
 }
 
 TEST_F(sr, o_direct_moves_data_between_disk_and_mapping)
@@ -182,13 +182,13 @@ TEST_F(sr, io_uring_fixed_buffers_move_data_between_disk_and_mapping)
 	disk_fill(_metadata, disk, LEN, 3);
 	fill(out, LEN, 4);
 	memset(in, 0, LEN);
-	err = io_uring_register_errno(variant->map_mode);
+	err = io_uring_register_result(variant->map_mode);
 	ksft_print_msg("IORING_REGISTER_BUFFERS of a %s mapping on this kernel: %s expected\n",
-		       variant->map_mode, sr_errname(err));
+		       variant->map_mode, sr_errname(-err));
 	ret = io_uring_register_buffers(&ring, &iov, 1);
-	ASSERT_EQ(-err, ret) {
+	ASSERT_EQ(err, ret) {
 		TH_LOG("IORING_REGISTER_BUFFERS of the mapping: expected %s, got %s",
-		       sr_errname(err), sr_errname(-ret));
+		       sr_errname(-err), sr_errname(-ret));
 	}
 	/* A fixed write, then a fixed read, of the registered mapping; refused: none there. */
 	for (i = 0; i < 2; i++) {
