@@ -7,9 +7,11 @@ set -euo pipefail
 
 # QEMU (seabios comes with it), the guest's busybox and initramfs tools, the
 # module's and the static user space's toolchain (gcc-multilib: the 32-bit
-# ioctl test), kmod, and apt's helpers for kernel.sh.
-BASE=(qemu-system-x86 busybox-static cpio gzip make gcc libc6-dev gcc-multilib kmod
-	coreutils dpkg apt)
+# ioctl test; liburing-dev: the io_uring test, linked statically), kmod (and
+# xz-utils: kernel.sh decompresses the kernel's consumer modules), and apt's
+# helpers for kernel.sh.
+BASE=(qemu-system-x86 busybox-static cpio gzip make gcc libc6-dev gcc-multilib liburing-dev
+	kmod xz-utils coreutils dpkg apt)
 
 usage() {
 	echo "usage: ${0##*/} [PACKAGE...]" >&2

@@ -63,7 +63,7 @@ fetch_kernel() {
 		out=$("$REPO/scripts/kernel.sh" "$KVER")
 	fi || return
 	while IFS='=' read -r key value; do
-		case "$key" in KREL | KDIR | VMLINUZ | CHROOT) printf -v "$key" '%s' "$value" ;; esac
+		case "$key" in KREL | KDIR | VMLINUZ | MODULES | CHROOT) printf -v "$key" '%s' "$value" ;; esac
 	done <<<"$out"
 	[ -n "$KREL" ] || die "kernel $KVER: no KREL from the kernel script"
 	[ -f "$VMLINUZ" ] || die "kernel $KVER: no image at $VMLINUZ"
@@ -126,6 +126,9 @@ make_initramfs() {
 	local f
 	local -a args=(-o "$INITRAMFS" -k "${KO:-$REPO/driver/simple_remap.ko}" -b "$REPO/scripts/guest/demo.sh")
 	[ -z "${BUGS_KO:-}" ] || args+=(-b "$BUGS_KO")
+	# The kernel's own consumers (vivid, vgem, the scratch disk's virtio
+	# modules); the debug kernel has none.
+	[ -z "$MODULES" ] || args+=(-m "$MODULES")
 	for f in "$REPO"/userspace/build/bin/*; do
 		[ -f "$f" ] && [ -x "$f" ] && args+=(-b "$f")
 	done
@@ -247,7 +250,7 @@ main() {
 	[ "$known" = y ] || usage
 	KVER=${KVER:-$("$REPO/scripts/kernel.sh" -l | sed -n 1p)}
 	[ "$MODE" != check-debug ] || KVER=debug
-	KREL="" KDIR="" VMLINUZ="" CHROOT=""
+	KREL="" KDIR="" VMLINUZ="" MODULES="" CHROOT=""
 	RUN="$CACHE/runs/$(date +%Y%m%d-%H%M%S)-$MODE-$KVER"
 	[ ! -e "$RUN" ] || RUN="$RUN-$$"
 	mkdir -p "$RUN"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Build the guest's initramfs (gzip'd newc cpio, no root needed): busybox, /init, the module, programs, tests.
+# Build the guest's initramfs (gzip'd newc cpio, no root needed): busybox, /init, the module, programs, tests, the kernel's consumer modules.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -9,8 +9,10 @@ BUSYBOX=/bin/busybox # busybox-static's
 
 usage() {
 	cat >&2 <<USAGE
-usage: ${0##*/} -o OUT.cpio.gz -k MODULE.ko [-b PROGRAM]... [-t TEST]... [-x DYNAMIC]...
+usage: ${0##*/} -o OUT.cpio.gz -k MODULE.ko [-m MODULES] [-b PROGRAM]... [-t TEST]... [-x DYNAMIC]...
   -k  the module, as /opt/sr/simple_remap.ko
+  -m  the kernel's modules the tests consume (kernel.sh's MODULES: *.ko and
+      NAME.load lists), into /opt/sr/modules
   -b  a static program or script, into /opt/sr/bin (on the guest's PATH)
   -t  a TAP test program, into /opt/sr/tests (run in name order by SR_MODE=check)
   -x  a dynamically linked program, into /usr/bin with its ldd closure and loader
@@ -20,7 +22,7 @@ USAGE
 
 add_skeleton() {
 	local root=$1
-	mkdir -p "$root"/{dev,proc,sys,tmp,etc,root,opt/sr/bin,opt/sr/tests}
+	mkdir -p "$root"/{dev,proc,sys,tmp,etc,root,opt/sr/bin,opt/sr/tests,opt/sr/modules}
 	echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
 	echo 'nobody:x:65534:65534:nobody:/:/bin/false' >>"$root/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
@@ -46,6 +48,15 @@ add_files() {
 	done
 }
 
+# add_modules ROOT DIR: the consumer modules and their load lists.
+add_modules() {
+	local root=$1 dir=$2 f
+	[ -d "$dir" ] || die "no such directory: $dir"
+	for f in "$dir"/*.ko "$dir"/*.load; do
+		[ ! -f "$f" ] || install -m 0644 "$f" "$root/opt/sr/modules/"
+	done
+}
+
 # Sorted names and uid/gid 0 make the archive the same for the same inputs.
 pack() {
 	local root=$1 out=$2
@@ -56,12 +67,13 @@ pack() {
 }
 
 main() {
-	local out="" ko="" opt f
+	local out="" ko="" modules="" opt f
 	local -a bins=() tests=() dyns=()
-	while getopts "o:k:b:t:x:h" opt; do
+	while getopts "o:k:m:b:t:x:h" opt; do
 		case "$opt" in
 		o) out=$OPTARG ;;
 		k) ko=$OPTARG ;;
+		m) modules=$OPTARG ;;
 		b) bins+=("$OPTARG") ;;
 		t) tests+=("$OPTARG") ;;
 		x) dyns+=("$OPTARG") ;;
@@ -79,6 +91,7 @@ main() {
 	add_skeleton "$STAGING"
 	add_busybox "$STAGING"
 	install -m 0644 "$ko" "$STAGING/opt/sr/simple_remap.ko"
+	[ -z "$modules" ] || add_modules "$STAGING" "$modules"
 	add_files "$STAGING" opt/sr/bin "${bins[@]}"
 	add_files "$STAGING" opt/sr/tests "${tests[@]}"
 	for f in "${dyns[@]}"; do add_dynamic "$STAGING" "$f"; done

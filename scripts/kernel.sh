@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Make a Debian kernel available (headers to build against, a vmlinuz to boot); print KREL=, KDIR=, VMLINUZ=, CHROOT=.
+# Make a Debian kernel available (headers to build against, a vmlinuz to boot, the modules the tests consume); print KREL=, KDIR=, VMLINUZ=, MODULES=, CHROOT=.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -20,6 +20,12 @@ declare -A CHROOT_RELEASE=(
 	[trixie-backports]=trixie
 )
 
+# The kernel's own modules the guest's tests drive, taken from its packages
+# with their dependencies: vivid (V4L2) and vgem (DRM) are real consumers of
+# the buffer; virtio_pci and virtio_blk give the scratch disk for O_DIRECT
+# and io_uring (modules in 6.1, virtio_pci built in from 6.12 on).
+CONSUMERS=(vivid vgem virtio_pci virtio_blk)
+
 ROOT=""  # that root, or empty: apt runs on the host
 KREL=""  # the kernel's uname -r, e.g. 6.12.95+deb12-amd64
 
@@ -30,9 +36,13 @@ usage: ${0##*/} KVER | -l [host]
 module the host's toolchain builds (no chroot).
 KVER: $(list "" | while read -r v; do printf '%s (%s) ' "$v" "${SUITE[$v]}"; done)
 Installs the headers (in a chroot for suites newer than the host), extracts
-the image's vmlinuz into \$CACHE/kernels/<krel>/ and prints, for eval:
-KREL=<uname -r>, KDIR=<headers>, VMLINUZ=<image>, CHROOT=<root or empty>.
-Cached: once both are there, no network and no apt.
+the image's vmlinuz into \$CACHE/kernels/<krel>/, and the modules of
+${CONSUMERS[*]} with their dependencies, decompressed, into
+\$CACHE/kernels/<krel>/modules/ (NAME.load: its files in load order; none
+for a module the kernel lacks; empty for one built in), and prints, for eval:
+KREL=<uname -r>, KDIR=<headers>, VMLINUZ=<image>, MODULES=<that directory>,
+CHROOT=<root or empty>.
+Cached: once all are there, no network and no apt.
 USAGE
 	exit 2
 }
@@ -138,12 +148,78 @@ find_vmlinuz() {
 	find "$1" -type f -name 'vmlinuz*' | head -n 1
 }
 
-# The image package holds boot/vmlinuz-<krel> itself (6.1 and 6.12; 6.1 also
-# has an -unsigned twin), or depends on linux-binary-<krel>, which holds
-# usr/lib/modules/<krel>/vmlinuz (7.x). Only vmlinuz and config are kept.
+# The image's module tree, lib/modules/<krel> (usr/lib/modules in 7.x).
+find_moddir() {
+	find "$1" -type d -path "*/lib/modules/$KREL" | head -n 1
+}
+
+# extract_dependency DEB KIND ROOT: DEB's dependency linux-KIND-<krel> (7.x
+# splits the image into linux-binary, the vmlinuz, linux-modules, and
+# linux-base, which has modules.builtin), downloaded and extracted into ROOT.
+extract_dependency() {
+	local deb=$1 kind=$2 root=$3 pkg
+	pkg=$(dpkg-deb -f "$deb" Depends | grep -o "linux-$kind-[^ ,]*" | head -n 1 || true)
+	[ -n "$pkg" ] || die "$deb has no linux-$kind dependency"
+	echo "kernel: downloading $pkg" >&2
+	deb=$(download "$pkg" "${root%/root}")
+	dpkg-deb -x "$deb" "$root"
+}
+
+# module_of MODDIR NAME: NAME's file in modules.dep (dashes and underscores
+# are one to the kernel), relative to MODDIR, or nothing.
+module_of() {
+	awk -F: -v want="$2" '{
+		name = $1; sub(".*/", "", name); sub("[.]ko([.][a-z]+)?$", "", name)
+		gsub("-", "_", name)
+		if (name == want) { print $1; exit }
+	}' "$1/modules.dep"
+}
+
+# take_modules MODDIR DIR: each of CONSUMERS into DIR: its dependencies
+# (which modules.dep lists in reverse load order) and itself, decompressed
+# (the guest then loads them the same way on every kernel, with or without
+# MODULE_DECOMPRESS), their names in DIR/NAME.load in the order to load them.
+# A module built in gets an empty list; one the kernel lacks, none: the
+# tests skip what the kernel does not offer.
+take_modules() {
+	local moddir=$1 dir=$2 name file ko i
+	local -a files
+	depmod -b "${moddir%/lib/modules/*}" "$KREL" || die "depmod on $moddir failed"
+	mkdir -p "$dir"
+	for name in "${CONSUMERS[@]}"; do
+		if grep -Eq "/${name//_/[_-]}[.]ko\$" "$moddir/modules.builtin"; then
+			: >"$dir/$name.load"
+			continue
+		fi
+		file=$(module_of "$moddir" "$name")
+		if [ -z "$file" ]; then
+			echo "kernel: $KREL has no $name module: the tests that need it skip" >&2
+			continue
+		fi
+		read -ra files <<<"$(grep "^$file:" "$moddir/modules.dep" | cut -d: -f2)"
+		files=("$file" "${files[@]}")
+		for ((i = ${#files[@]} - 1; i >= 0; i--)); do
+			file=${files[i]}
+			ko=${file##*/}
+			case "$ko" in
+			*.ko.xz) xz -dc "$moddir/$file" >"$dir/${ko%.xz}" ;;
+			*.ko) cp "$moddir/$file" "$dir/$ko" ;;
+			*) die "$file: not a module file this script can take" ;;
+			esac
+			echo "${ko%.xz}" >>"$dir/$name.load"
+		done
+	done
+	echo "${CONSUMERS[*]}" >"$dir/consumers"
+}
+
+# What the guest needs of the image: vmlinuz and config into DIR (unless
+# there), the consumers' modules into DIR/modules. The image package holds
+# boot/vmlinuz-<krel> and lib/modules itself (6.1 and 6.12; 6.1 also has an
+# -unsigned twin), or depends on linux-binary-<krel>, linux-modules-<krel>
+# and linux-base-<krel>, which hold them (7.x).
 fetch_image() {
-	local dir=$1 work="$1/extract" pkg deb vmlinuz
-	rm -rf "$work"
+	local dir=$1 work="$1/extract" pkg deb vmlinuz moddir
+	rm -rf "$work" "$dir/modules.tmp"
 	mkdir -p "$work/root"
 	pkg="linux-image-$KREL"
 	in_root apt-cache show "$pkg" >/dev/null 2>&1 || pkg="linux-image-$KREL-unsigned"
@@ -151,26 +227,37 @@ fetch_image() {
 	deb=$(download "$pkg" "$work")
 	[ -n "$deb" ] || die "apt-get download $pkg gave no .deb"
 	dpkg-deb -x "$deb" "$work/root"
-	vmlinuz=$(find_vmlinuz "$work/root")
-	if [ -z "$vmlinuz" ]; then
-		pkg=$(dpkg-deb -f "$deb" Depends | grep -o 'linux-binary-[^ ,]*' | head -n 1 || true)
-		[ -n "$pkg" ] || die "$deb has no vmlinuz and no linux-binary dependency"
-		echo "kernel: downloading $pkg" >&2
-		deb=$(download "$pkg" "$work")
-		dpkg-deb -x "$deb" "$work/root"
+	if [ ! -f "$dir/vmlinuz" ]; then
+		[ -n "$(find_vmlinuz "$work/root")" ] || extract_dependency "$deb" binary "$work/root"
 		vmlinuz=$(find_vmlinuz "$work/root")
+		[ -n "$vmlinuz" ] || die "no vmlinuz in $pkg"
+		cp "$vmlinuz" "$dir/vmlinuz"
+		find "$work/root" -type f -name "config-$KREL" -exec cp {} "$dir/config" \; -quit
 	fi
-	[ -n "$vmlinuz" ] || die "no vmlinuz in $pkg"
-	cp "$vmlinuz" "$dir/vmlinuz"
-	find "$work/root" -type f -name "config-$KREL" -exec cp {} "$dir/config" \; -quit
+	[ -n "$(find_moddir "$work/root")" ] || extract_dependency "$deb" modules "$work/root"
+	moddir=$(find_moddir "$work/root")
+	[ -n "$moddir" ] || die "no lib/modules/$KREL in $pkg"
+	# Which modules are built in: without the list, one would look missing.
+	[ -f "$moddir/modules.builtin" ] || extract_dependency "$deb" base "$work/root"
+	[ -f "$moddir/modules.builtin" ] || die "no modules.builtin for $KREL"
+	take_modules "$moddir" "$dir/modules.tmp"
+	rm -rf "$dir/modules"
+	mv "$dir/modules.tmp" "$dir/modules"
 	rm -rf "$work"
+}
+
+# Whether DIR/modules holds today's CONSUMERS (a cache made before has
+# none, or others).
+modules_cached() {
+	[ "$(cat "$1/modules/consumers" 2>/dev/null)" = "${CONSUMERS[*]}" ]
 }
 
 # KVER's cached kernel: $CACHE/kernels/KVER links to the <krel> directory.
 cached() {
 	local link=$1
 	KREL=$(readlink "$link" 2>/dev/null) || return 1
-	[ -f "$CACHE/kernels/$KREL/vmlinuz" ] && [ -f "$ROOT/usr/src/linux-headers-$KREL/Makefile" ]
+	[ -f "$CACHE/kernels/$KREL/vmlinuz" ] && modules_cached "$CACHE/kernels/$KREL" &&
+		[ -f "$ROOT/usr/src/linux-headers-$KREL/Makefile" ]
 }
 
 fetch() {
@@ -182,7 +269,8 @@ fetch() {
 	echo "kernel: ${link##*/} is $KREL, from $suite${ROOT:+ (root $ROOT)}" >&2
 	install_headers "$suite"
 	mkdir -p "$CACHE/kernels/$KREL"
-	[ -f "$CACHE/kernels/$KREL/vmlinuz" ] || fetch_image "$CACHE/kernels/$KREL"
+	{ [ -f "$CACHE/kernels/$KREL/vmlinuz" ] && modules_cached "$CACHE/kernels/$KREL"; } ||
+		fetch_image "$CACHE/kernels/$KREL"
 	# An old cache had a directory per KVER: the link replaces it.
 	[ -L "$link" ] || rm -rf "$link"
 	ln -sfn "$KREL" "$link"
@@ -213,6 +301,7 @@ main() {
 	echo "KREL=$KREL"
 	echo "KDIR=/usr/src/linux-headers-$KREL"
 	echo "VMLINUZ=$CACHE/kernels/$KREL/vmlinuz"
+	echo "MODULES=$CACHE/kernels/$KREL/modules"
 	echo "CHROOT=$ROOT"
 }
 

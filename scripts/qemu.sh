@@ -15,6 +15,8 @@ KERNEL_BAD='BUG:|WARNING:|Oops|Call Trace|KFENCE:|usercopy: |Bad page|refcount_t
 KERNEL_BAD_FAULTINJECT=${KERNEL_BAD/'|Call Trace'/}
 # Taint bits O (out-of-tree) and E (unsigned) come with any module like ours.
 TAINT_EXPECTED=$((0x1000 | 0x2000))
+# The guest's scratch disk: room for the tests' direct I/O, not a file system.
+SCRATCH_SIZE=64M
 
 usage() {
 	cat >&2 <<USAGE
@@ -28,6 +30,8 @@ the guest's TAP lines and, last, the summary. Exits 0 only on PASS.
   -o  where the logs go (default \$CACHE/runs/<timestamp>-<mode>)
 The guest gets its parameters as environment variables on the kernel command
 line (SR_MODE, SR_ARGS, SR_MAP_MODES, SR_STRESS_SECONDS, SR_ROUNDS).
+It gets a ${SCRATCH_SIZE} scratch disk too, zeroed at each boot: virtio-blk,
+the guest's /dev/vda, RUNDIR/scratch.img on the host.
 Environment: ACCEL=tcg|kvm (tcg; /dev/kvm is not trusted by default), MEM (1G),
 SMP (2), TIMEOUT seconds (900), MAP_MODES (comma-separated: only these of the
 driver's map_modes; default all), STRESS_SECONDS (guest's default 60),
@@ -60,7 +64,9 @@ guest_env() {
 }
 
 # boot MODE KERNEL INITRD ARGS RUNDIR: the guest's console on stdio (and in
-# console.log), its ttyS1 in results.log. Returns QEMU's (or timeout's) status.
+# console.log), its ttyS1 in results.log, a zeroed scratch disk (the guest's
+# virtio-blk /dev/vda, RUNDIR/scratch.img, sparse) for the tests' O_DIRECT
+# and io_uring I/O. Returns QEMU's (or timeout's) status.
 boot() {
 	local mode=$1 kernel=$2 initrd=$3 args=$4 run=$5 rc accel
 	local -a cmd
@@ -68,12 +74,16 @@ boot() {
 	case "${MAP_MODES:-}" in *[!a-z,]*) die "MAP_MODES=$MAP_MODES: map_mode names, comma-separated" ;; esac
 	case "${STRESS_SECONDS:-}${ROUNDS:-}" in *[!0-9]*) die "STRESS_SECONDS, ROUNDS: whole numbers" ;; esac
 	accel=$(accel_args)
+	rm -f "$run/scratch.img"
+	truncate -s "$SCRATCH_SIZE" "$run/scratch.img"
 	# SeaBIOS's serial console would reset and clear the user's terminal
 	# (ESC c, ESC [2J) at every boot: sercon-port=0 turns it off.
 	# shellcheck disable=SC2206,SC2054 # $accel: two options, two words each
 	cmd=(qemu-system-x86_64 $accel -smp "${SMP:-2}" -m "${MEM:-1G}"
 		-nodefaults -no-user-config -nographic -no-reboot
 		-fw_cfg name=etc/sercon-port,string=0
+		-drive "if=none,id=scratch,format=raw,file=$run/scratch.img"
+		-device virtio-blk-pci,drive=scratch
 		-kernel "$kernel" -initrd "$initrd"
 		-append "console=ttyS0 panic=-1 oops=panic init_on_alloc=0 quiet loglevel=4 $(guest_env "$mode" "$args")${KERNEL_ARGS:+ $KERNEL_ARGS}"
 		-serial mon:stdio -serial "file:$run/results.log")

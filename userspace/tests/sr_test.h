@@ -4,7 +4,7 @@
  * (from linux-source-6.1, see scripts/kselftest.sh). This adds what it
  * lacks: the sr fixture, whose variants are the driver's map_modes; an
  * errno assertion; killing what a test left running; loading the module and
- * reading its sysfs files. Tests need nothing but the UAPI header, so that
+ * reading its sysfs files; loading the kernel's own modules a test consumes. Tests need nothing but the UAPI header, so that
  * a library bug cannot hide a driver bug.
  *
  *	TEST_F(sr, read_at_end_returns_zero)
@@ -47,6 +47,8 @@
 #define SR_DEV "/dev/" SR_NAME
 #define SR_SYSFS "/sys/class/misc/" SR_NAME "/"
 #define SR_PARAM "/sys/module/" SR_NAME "/parameters/"
+/* The kernel's modules the tests consume, from scripts/kernel.sh. */
+#define SR_KMODS "/opt/sr/modules/"
 
 static inline const char *sr_errname(int err)
 {
@@ -163,6 +165,39 @@ static inline int sr_sysfs_try(const char *dir, const char *name, long long *val
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/*
+ * A module of the kernel's own that a test consumes (vivid, vgem,
+ * virtio_blk: kernel.sh's CONSUMERS), with what it depends on:
+ * finit_module() of each file SR_KMODS @name.load lists, dependencies first
+ * (an empty list: built in); one already loaded is fine. 0 when it is in
+ * the kernel; 1 when this kernel does not ship it (kernel.sh found none in
+ * its packages, or the kernel has no module tree here, as the debug
+ * kernel); else the failing load's -errno, said.
+ */
+static inline int sr_kmod_load(const char *name)
+{
+	char path[256], file[128];
+	int ret = 0, fd;
+	FILE *list;
+
+	snprintf(path, sizeof(path), SR_KMODS "%s.load", name);
+	list = fopen(path, "re");
+	if (!list)
+		return errno == ENOENT ? 1 : -errno;
+	while (!ret && fscanf(list, "%127s", file) == 1) {
+		snprintf(path, sizeof(path), SR_KMODS "%s", file);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) && errno != EEXIST)) {
+			ret = -errno;
+			ksft_print_msg("loading %s for %s: %s\n", path, name, sr_errname(errno));
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	fclose(list);
+	return ret;
 }
 
 /* Load the module afresh (zeroed buffer) with @params, in the variant's mode. */
@@ -319,10 +354,22 @@ static inline const char *sr_map_mode(struct __test_metadata *_metadata)
 	return open + 1;
 }
 
-/* remap and huge map PFNs (VM_PFNMAP): no struct page that GUP could pin. */
+/*
+ * Whether get_user_pages() can pin what @map_mode maps. remap's
+ * remap_pfn_range() and huge's special PMDs and PTEs make a VM_PFNMAP VMA,
+ * which GUP refuses with EFAULT (check_vma_flags()) whoever asks: O_DIRECT,
+ * io_uring, V4L2 USERPTR, process_vm_readv(), vmsplice(), a shared futex.
+ * The page modes insert tmpfs pages, which it pins like any page cache.
+ */
+static inline bool sr_mode_pinnable(const char *map_mode)
+{
+	return strcmp(map_mode, "remap") && strcmp(map_mode, "huge");
+}
+
+/* The loaded module's mapping has no struct page that GUP could pin. */
 static inline int sr_pfnmap(struct __test_metadata *_metadata)
 {
-	return !strcmp(sr_map_mode(_metadata), "remap") || !strcmp(sr_map_mode(_metadata), "huge");
+	return !sr_mode_pinnable(sr_map_mode(_metadata));
 }
 
 static inline long sr_page_size(void)
