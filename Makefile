@@ -7,6 +7,8 @@
 #   make                  module (driver/simple_remap.ko) + user space, against $(KDIR)
 #   make run, check, ...  the guest targets: scripts/guest.sh's commands (scripts/guest.sh -h)
 #   make check-all        make check on every kernel of scripts/kernel.sh (-l)
+#   make check-debug      the suite, fault injection and KASAN/lockdep controls on
+#                         each debug kernel of scripts/debug-kernel.sh (-l), KVER= one
 #   make lint             checkpatch, sparse, W=1, clang-format, shellcheck
 #   make install          srctl, library, headers, man page, pkg-config, udev rule
 #   make deb              Debian packages: simple-remap-dkms, simple-remap-tools

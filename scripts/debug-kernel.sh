@@ -1,61 +1,114 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Build (once per config) the debug kernel of 'make check-debug' from Debian's
-# linux-source-6.1 with scripts/debug.config; print KREL=, KDIR=, VMLINUZ=.
+# Build (once per source version and config) a debug kernel of 'make
+# check-debug' from Debian's linux-source-KVER with scripts/debug.config (and
+# scripts/debug-KVER.config); print KREL=, KDIR=, VMLINUZ=, CHROOT=.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-FRAGMENT="$REPO/scripts/debug.config"
+# The debug kernels, the one list of them (guest.sh's check-debug and .ci/run
+# read it through '-l'), oldest first: each is Debian's linux-source-KVER,
+# installable on the host's release. 6.1 is the default kernel's source; 6.12
+# is the oldest with huge PFN mappings (.huge_fault, vmf_insert_pfn_pmd()).
+KVERS=(6.1 6.12)
 DIR="$CACHE/debug"
-TREE="$DIR/linux-source-6.1"
 
 usage() {
-	echo "usage: ${0##*/}" >&2
-	echo "Builds \$CACHE/debug/linux-source-6.1 with KASAN, lockdep, kmemleak, DEBUG_VM, UBSAN, fault injection." >&2
+	cat >&2 <<USAGE
+usage: ${0##*/} KVER | -l
+-l: the KVERs ($(printf '%s ' "${KVERS[@]}")), oldest first, one a line.
+KVER: builds \$CACHE/debug/linux-source-KVER (tinyconfig, scripts/debug.config
+and scripts/debug-KVER.config: KASAN, lockdep, kmemleak, DEBUG_VM, UBSAN,
+fault injection) once per linux-source-KVER version and config, and prints,
+for eval: KREL=, KDIR=<the tree>, VMLINUZ=<its bzImage>, CHROOT= (empty).
+USAGE
 	exit 2
+}
+
+# The fragments for KVER: the shared one, then the version's own, if any.
+fragments() {
+	echo "$REPO/scripts/debug.config"
+	[ ! -f "$REPO/scripts/debug-$KVER.config" ] || echo "$REPO/scripts/debug-$KVER.config"
+}
+
+# The cache key: the source package's version and the fragments' contents.
+# A new linux-source-KVER (a security update) is a new tree, a new fragment a
+# new config in the same tree.
+cache_key() {
+	local version
+	version=$(dpkg-query -W -f='${Version}' "linux-source-$KVER") || return
+	echo "linux-source-$KVER $version $(cat "${FRAGMENTS[@]}" | sha256sum | cut -d' ' -f1)"
 }
 
 extract() {
 	[ -f "$TREE/Makefile" ] && return
-	"$REPO/scripts/deps.sh" linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils
 	mkdir -p "$DIR"
-	echo "debug-kernel: extracting linux-source-6.1" >&2
-	tar -xf /usr/src/linux-source-6.1.tar.xz -C "$DIR"
+	echo "debug-kernel $KVER: extracting linux-source-$KVER" >&2
+	rm -rf "$TREE"
+	tar -xf "/usr/src/linux-source-$KVER.tar.xz" -C "$DIR"
 }
 
-# Every option asked for must be in the merged .config: Kconfig silently
-# drops what a dependency blocks.
+# Every option asked for must be =y in the merged .config: Kconfig silently
+# drops what a dependency blocks, and a derived option (ARCH_SUPPORTS_PMD_PFNMAP)
+# is only checked here.
 configure() {
 	local opt wanted missing=()
 	{
 		make -C "$TREE" -s tinyconfig
-		"$TREE/scripts/kconfig/merge_config.sh" -m -O "$TREE" "$TREE/.config" "$FRAGMENT"
+		"$TREE/scripts/kconfig/merge_config.sh" -m -O "$TREE" "$TREE/.config" "${FRAGMENTS[@]}"
 		make -C "$TREE" -s olddefconfig
-	} >"$DIR/config.log" 2>&1 || die "configuring failed: $DIR/config.log"
-	mapfile -t wanted < <(sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=y$/\1/p' "$FRAGMENT")
+	} >"$DIR/$KVER-config.log" 2>&1 || die "configuring $KVER failed: $DIR/$KVER-config.log"
+	mapfile -t wanted < <(sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=y$/\1/p' "${FRAGMENTS[@]}")
 	for opt in "${wanted[@]}"; do
-		grep -q "^$opt=y" "$TREE/.config" || missing+=("$opt")
+		grep -q "^$opt=y$" "$TREE/.config" || missing+=("$opt")
 	done
-	[ "${#missing[@]}" -eq 0 ] || die "the debug config lost: ${missing[*]}"
+	[ "${#missing[@]}" -eq 0 ] ||
+		die "the $KVER debug config lost ${missing[*]} (a dependency is off: see $TREE/.config)"
 }
 
+# The build in the background, a line of progress every 30 s: the files
+# compiled so far against the last full build's count (kept in the cache).
 build() {
-	echo "debug-kernel: building bzImage (about 4 minutes on 2 cores)" >&2
-	make -C "$TREE" -s -j"$(nproc)" bzImage modules_prepare >"$DIR/build.log" 2>&1 ||
-		{ tail -n 30 "$DIR/build.log" >&2; die "kernel build failed: $DIR/build.log"; }
+	local log="$DIR/$KVER-build.log" total pid rc=0 tick=0
+	total=$(cat "$DIR/$KVER.compiled" 2>/dev/null || echo "?")
+	echo "debug-kernel $KVER: building bzImage (about $total files; 5 to 10 minutes on 2 cores)" >&2
+	make -C "$TREE" -j"$(nproc)" bzImage modules_prepare >"$log" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 1
+		tick=$((tick + 1))
+		[ $((tick % 30)) -ne 0 ] ||
+			echo "debug-kernel $KVER: ${tick}s, $(grep -c '^  CC ' "$log") of $total files compiled" >&2
+	done
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 0 ] || { tail -n 30 "$log" >&2; die "kernel build failed: $log"; }
+	grep -c '^  CC ' "$log" >"$DIR/$KVER.compiled" || true
 }
 
 main() {
-	local sum
-	[ $# -eq 0 ] || usage
-	extract
-	sum=$(sha256sum "$FRAGMENT" | cut -d' ' -f1)
-	if [ "$(cat "$DIR/config.sha256" 2>/dev/null)" != "$sum" ] ||
-		[ ! -f "$TREE/arch/x86/boot/bzImage" ]; then
+	local key
+	[ $# -eq 1 ] || usage
+	if [ "$1" = -l ]; then
+		printf '%s\n' "${KVERS[@]}"
+		return
+	fi
+	KVER=$1
+	printf '%s\n' "${KVERS[@]}" | grep -qxF -- "$KVER" ||
+		die "no debug kernel $KVER: known are ${KVERS[*]}"
+	TREE="$DIR/linux-source-$KVER"
+	mapfile -t FRAGMENTS < <(fragments)
+	"$REPO/scripts/deps.sh" "linux-source-$KVER" bc bison flex libelf-dev libssl-dev xz-utils
+	key=$(cache_key)
+	if [ "$(cat "$DIR/$KVER.key" 2>/dev/null)" != "$key" ] || [ ! -f "$TREE/arch/x86/boot/bzImage" ]; then
+		# Another source version: its tree is extracted anew.
+		[ "$(cut -d' ' -f1-2 "$DIR/$KVER.key" 2>/dev/null)" = "$(cut -d' ' -f1-2 <<<"$key")" ] ||
+			rm -rf "$TREE"
+		rm -f "$DIR/$KVER.key"
+		extract
 		configure
 		build
-		echo "$sum" >"$DIR/config.sha256"
+		echo "$key" >"$DIR/$KVER.key"
 	fi
 	echo "KREL=$(make -C "$TREE" -s kernelrelease)"
 	echo "KDIR=$TREE"

@@ -12,7 +12,7 @@ COMMANDS=(
 	"check:the TAP test suite, then the harness's positive controls"
 	"check-harness:only the positive controls (timeout, panic, fail, status, a module that cannot load, warn, pass)"
 	"shell:a shell on the console with the module loaded"
-	"check-debug:check on a KASAN/lockdep/kmemleak kernel built from linux-source-6.1, fault injection"
+	"check-debug:check, fault injection and the sanitizers' controls on each KASAN/lockdep/kmemleak kernel of debug-kernel.sh (linux-source-6.1, -6.12; KVER= one)"
 	"stress:the stress test, stress-ng and trinity aimed at the device"
 	"bench:the benchmarks, their tables and plots"
 )
@@ -43,7 +43,8 @@ usage() {
 		echo "usage: ${0##*/} COMMAND, or -l to list the commands"
 		for entry in "${COMMANDS[@]}"; do printf '  %-14s %s\n' "${entry%%:*}" "${entry#*:}"; done
 		cat <<USAGE
-Environment: KVER ($("$REPO/scripts/kernel.sh" -l | paste -sd'|'); the first is the default),
+Environment: KVER ($("$REPO/scripts/kernel.sh" -l | paste -sd'|'); the first is the default;
+check-debug: $("$REPO/scripts/debug-kernel.sh" -l | paste -sd'|'), each of them by default),
 ARGS="size=64M ..." module parameters for run and shell, KO=/path/simple_remap.ko
 a module built for KVER's kernel (DKMS's) to boot instead of building driver/,
 ACCEL=kvm to opt in to KVM (default TCG), MEM, SMP, TIMEOUT, MAP_MODES,
@@ -57,8 +58,8 @@ USAGE
 
 fetch_kernel() {
 	local out key value
-	if [ "$KVER" = debug ]; then
-		out=$("$REPO/scripts/debug-kernel.sh")
+	if [ "$MODE" = check-debug ]; then
+		out=$("$REPO/scripts/debug-kernel.sh" "$KVER")
 	else
 		out=$("$REPO/scripts/kernel.sh" "$KVER")
 	fi || return
@@ -87,7 +88,7 @@ build_module_in_chroot() {
 # KO=: a module built elsewhere (DKMS's), booted as it is, for this kernel only.
 prebuilt_module() {
 	local vermagic
-	[ "$KVER" != debug ] || die "KO= is for the stock kernels: check-debug builds its own"
+	[ "$MODE" != check-debug ] || die "KO= is for the stock kernels: check-debug builds its own"
 	[ -f "$KO" ] || die "KO=$KO: no such file"
 	vermagic=$(modinfo -F vermagic "$KO") || die "KO=$KO: not a module"
 	[ "${vermagic%% *}" = "$KREL" ] || die "KO=$KO is for ${vermagic%% *}, the guest runs $KREL"
@@ -103,7 +104,7 @@ build_module() {
 		make -C "$REPO" --no-print-directory -s module KDIR="$KDIR" || return
 	fi
 	[ -f "$REPO/driver/simple_remap.ko" ] || die "the module build made no driver/simple_remap.ko"
-	[ "$KVER" != debug ] || build_bugs_module
+	[ "$MODE" != check-debug ] || build_bugs_module
 }
 
 build_userspace() {
@@ -167,7 +168,7 @@ boot() {
 check_harness() {
 	local entry mode expect what args evidence verdict timeout start
 	local -a controls=("${CONTROLS[@]}")
-	[ "$KVER" != debug ] || controls=("${DEBUG_CONTROLS[@]}")
+	[ "$MODE" != check-debug ] || controls=("${DEBUG_CONTROLS[@]}")
 	for entry in "${controls[@]}"; do
 		IFS=: read -r mode expect what args evidence <<<"$entry"
 		timeout=${TIMEOUT:-300}
@@ -202,6 +203,12 @@ suite() {
 		echo "not ok - guest $mode: $verdict"
 		counts_add "$COUNTS" 0 1 0
 	fi
+	# /init skips the leak scan where kmemleak is missing: on a debug kernel
+	# that is a kernel that lost it (off at boot, or not built), not a pass.
+	if [ "$MODE" = check-debug ] && ! grep -q 'kmemleak reports no leak' "$RUN/$mode/tap.log" 2>/dev/null; then
+		echo "not ok - guest $mode: kmemleak never scanned"
+		counts_add "$COUNTS" 0 1 0
+	fi
 }
 
 deps() {
@@ -221,7 +228,7 @@ cmd_check() {
 cmd_check_harness() { stage "boot: harness controls" check_harness; }
 cmd_check_debug() {
 	# KASAN and lockdep slow the emulated guest several times over.
-	TIMEOUT=${TIMEOUT:-2400} stage "boot: test suite (debug kernel)" suite check
+	TIMEOUT=${TIMEOUT:-2400} stage "boot: test suite (debug kernel $KVER)" suite check
 	TIMEOUT=${TIMEOUT:-2400} stage "boot: fault injection" suite faultinject
 	stage "boot: debug controls" check_harness
 }
@@ -236,6 +243,33 @@ cmd_bench() {
 	stage "tables and plots" "$REPO/scripts/bench-report.sh" "$RUN/bench"
 }
 
+# check-debug without KVER: itself once per debug kernel, even after one
+# fails, each kernel's counts added to one summary (and to $SR_COUNTS). A run
+# that failed without counting it (a kernel that did not build) counts one.
+check_debug_all() {
+	local kver kvers rc counts="$CACHE/runs/check-debug-$$.counts" status=0
+	kvers=$("$REPO/scripts/debug-kernel.sh" -l) || return
+	[ -n "$kvers" ] || die "scripts/debug-kernel.sh -l listed no debug kernel"
+	: >"$counts"
+	for kver in $kvers; do
+		rc=0
+		: >"$counts.$kver"
+		KVER=$kver SR_COUNTS="$counts.$kver" stage "check-debug KVER=$kver" \
+			"$REPO/scripts/guest.sh" check-debug || rc=$?
+		if [ "$rc" -ne 0 ]; then
+			status=1
+			[ "$(counts_failed "$counts.$kver")" -ne 0 ] || counts_add "$counts.$kver" 0 1 0
+		fi
+		counts_merge "$counts" "$counts.$kver"
+		rm -f "$counts.$kver"
+	done
+	[ -z "${SR_COUNTS:-}" ] || counts_merge "$SR_COUNTS" "$counts"
+	echo "check-debug on ${kvers//$'\n'/ }:"
+	summary "$counts"
+	rm -f "$counts"
+	return "$status"
+}
+
 # The run's counts go to $RUN/counts, and are added to $SR_COUNTS too when
 # that names a file (.ci/run's stage's).
 main() {
@@ -248,8 +282,12 @@ main() {
 	fi
 	for entry in "${COMMANDS[@]}"; do [ "${entry%%:*}" != "$MODE" ] || known=y; done
 	[ "$known" = y ] || usage
+	if [ "$MODE" = check-debug ] && [ -z "${KVER:-}" ]; then
+		mkdir -p "$CACHE/runs"
+		check_debug_all
+		return
+	fi
 	KVER=${KVER:-$("$REPO/scripts/kernel.sh" -l | sed -n 1p)}
-	[ "$MODE" != check-debug ] || KVER=debug
 	KREL="" KDIR="" VMLINUZ="" MODULES="" CHROOT=""
 	RUN="$CACHE/runs/$(date +%Y%m%d-%H%M%S)-$MODE-$KVER"
 	[ ! -e "$RUN" ] || RUN="$RUN-$$"
