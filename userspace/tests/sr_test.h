@@ -172,9 +172,9 @@ static inline int sr_sysfs_try(const char *dir, const char *name, long long *val
  * virtio_blk: kernel.sh's CONSUMERS), with what it depends on:
  * finit_module() of each file SR_KMODS @name.load lists, dependencies first
  * (an empty list: built in); one already loaded is fine. 0 when it is in
- * the kernel; 1 when this kernel does not ship it (kernel.sh found none in
- * its packages, or the kernel has no module tree here, as the debug
- * kernel); else the failing load's -errno, said.
+ * the kernel (built in, as in the debug kernels, or loaded); 1 when this
+ * kernel does not ship it (kernel.sh found none in its packages); else the
+ * failing load's -errno, said.
  */
 static inline int sr_kmod_load(const char *name)
 {
@@ -182,6 +182,9 @@ static inline int sr_kmod_load(const char *name)
 	int ret = 0, fd;
 	FILE *list;
 
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	if (!access(path, F_OK))
+		return 0;
 	snprintf(path, sizeof(path), SR_KMODS "%s.load", name);
 	list = fopen(path, "re");
 	if (!list)
