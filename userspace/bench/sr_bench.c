@@ -362,10 +362,10 @@ struct csv_row {
 static struct csv_row csv_rows[64];
 static int nr_csv_rows;
 
-/* The largest page-table entry a mapping gets (GET_INFO, ABI 3), else a page. */
+/* The largest page-table entry a mapping gets (GET_INFO, ABI 3). */
 static unsigned long long sr_granule(void)
 {
-	return sr.info.page_size;
+	return sr.info.map_granule ? sr.info.map_granule : sr.info.page_size;
 }
 
 /* ---- peers: the whole buffer beside what else maps a large buffer ---- */
