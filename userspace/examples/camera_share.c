@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -144,6 +145,7 @@ static void wait_readers(struct header *h, uint32_t frame)
 			nanosleep(&tick, NULL);
 }
 
+/* @h: the header, at the start of a mapping of the whole buffer. */
 static int capture(struct simple_remap *sr, int cam, struct header *h,
 		   int frames)
 {
@@ -241,15 +243,17 @@ int main(int argc, char **argv)
 	}
 	ret = simple_remap_open(&sr, NULL, O_RDWR);
 	if (!ret)
-		ret = simple_remap_map(&sr, 0, sysconf(_SC_PAGESIZE),
-				       PROT_READ | PROT_WRITE, (void **)&h);
+		ret = simple_remap_map(&sr, 0, 0, PROT_READ | PROT_WRITE,
+				       (void **)&h);
 	if (ret)
 		return fail("open and map /dev/simple_remap", -ret);
 	memset(h, 0, sizeof(*h));
-	fflush(stdout);
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (i = 0; i < NR_READERS; i++) {
 		pids[i] = fork();
 		if (pids[i] == 0) {
+			/* A reader does not outlive the camera. */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			close(cam);
 			simple_remap_close(&sr);
 			fflush(stdout);
