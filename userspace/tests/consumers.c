@@ -394,6 +394,28 @@ TEST_F(sr, vgem_prime_import_attaches_until_gem_close)
 	ASSERT_FALSE(sr_loaded());
 }
 
+/* userspace/examples/camera_share (make run's camera): it runs in every mode. */
+TEST_F(sr, camera_share_example_runs)
+{
+	char *argv[] = { "camera_share", "-n", "4", NULL };
+	int cam, status;
+	size_t size;
+	pid_t pid;
+
+	if (vivid_open(_metadata, &cam, &size))
+		SKIP(return, "this kernel ships no vivid");
+	close(cam);
+	pid = fork();
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(0, sr_unload());
+}
+
 int main(int argc, char **argv)
 {
 	return sr_main(argc, argv);
