@@ -44,6 +44,26 @@ ring_demo() {
 	wait "$consumer"
 }
 
+# load_kmod NAME: the kernel's own module NAME from /opt/sr/modules (its
+# NAME.load list, dependencies first: kernel.sh); fails if the kernel has none.
+load_kmod() {
+	[ ! -d "/sys/module/$1" ] || return 0
+	[ -r "/opt/sr/modules/$1.load" ] || return 1
+	while read -r ko; do
+		[ -d "/sys/module/$(basename "$ko" .ko | tr - _)" ] || insmod "/opt/sr/modules/$ko" || return
+	done <"/opt/sr/modules/$1.load"
+}
+
+camera_demo() {
+	command -v camera_share >/dev/null || return 0
+	if ! load_kmod vivid; then
+		say "no camera: this kernel ships no vivid"
+		return 0
+	fi
+	say "a camera (vivid) captures into dma-bufs of the buffer's windows; two processes read each frame in place: camera_share"
+	camera_share -n 8
+}
+
 show_counters() {
 	dir=/sys/class/misc/simple_remap
 	say "counters: $dir/"
@@ -57,4 +77,5 @@ show_device
 write_then_read
 share_demo_run
 ring_demo
+camera_demo
 show_counters
