@@ -12,7 +12,7 @@ COMMANDS=(
 	"check:the TAP test suite, then the harness's positive controls"
 	"check-harness:only the positive controls (timeout, panic, fail, status, a module that cannot load, warn, pass)"
 	"shell:a shell on the console with the module loaded"
-	"check-debug:check, fault injection and the sanitizers' controls on each KASAN/lockdep/kmemleak kernel of debug-kernel.sh (linux-source-6.1, -6.12; KVER= one)"
+	"check-debug:check and the sanitizers' controls on each KASAN/lockdep/kmemleak kernel of debug-kernel.sh (linux-source-6.1, -6.12; KVER= one), fault injection on the first"
 	"stress:the stress test, stress-ng and trinity aimed at the device"
 	"bench:the benchmarks, their tables and plots"
 )
