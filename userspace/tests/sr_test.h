@@ -32,6 +32,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <time.h>
 
 #include <linux/simple_remap.h>
@@ -378,6 +379,17 @@ static inline int sr_pfnmap(struct __test_metadata *_metadata)
 static inline long sr_page_size(void)
 {
 	return sysconf(_SC_PAGESIZE);
+}
+
+/* The running kernel is older than @major.@minor (uname's release; unknown: no). */
+static inline bool sr_kernel_before(int major, int minor)
+{
+	struct utsname u;
+	int maj = 0, min = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &maj, &min) != 2)
+		return false;
+	return maj < major || (maj == major && min < minor);
 }
 
 static inline void *sr_mmap(struct __test_metadata *_metadata, int fd, size_t len, int prot,
