@@ -23,12 +23,14 @@
 #ifndef SR_TEST_H
 #define SR_TEST_H
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -48,6 +50,9 @@
 #define SR_DEV "/dev/" SR_NAME
 #define SR_SYSFS "/sys/class/misc/" SR_NAME "/"
 #define SR_PARAM "/sys/module/" SR_NAME "/parameters/"
+#define SR_MODULE "/sys/module/" SR_NAME "/"
+/* debugfs's list of dma-bufs (exporter, name, attached devices). */
+#define SR_BUFINFO "/sys/kernel/debug/dma_buf/bufinfo"
 /* The kernel's modules the tests consume, from scripts/kernel.sh. */
 #define SR_KMODS "/opt/sr/modules/"
 
@@ -267,6 +272,26 @@ static inline long long sr_counter(struct __test_metadata *_metadata, const char
 	return sr_sysfs(_metadata, SR_SYSFS, name);
 }
 
+/* References on the module: each open file and each dma-buf holds one. */
+static inline long long sr_refcnt(struct __test_metadata *_metadata)
+{
+	return sr_sysfs(_metadata, SR_MODULE, "refcnt");
+}
+
+/* Open descriptors of this process. */
+static inline int sr_fd_count(struct __test_metadata *_metadata)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	ASSERT_NE(NULL, d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
 /* Write @val to a /proc, sysfs or debugfs file in one write(); 0 or -errno. */
 static inline int sr_write_file(const char *path, const char *val)
 {
@@ -402,6 +427,36 @@ static inline void *sr_mmap(struct __test_metadata *_metadata, int fd, size_t le
 		       sr_errname(errno));
 	}
 	return p;
+}
+
+/* SIMPLE_REMAP_IOC_EXPORT; the dma-buf's descriptor, or -1 and errno. */
+static inline int sr_export(int fd, uint64_t offset, uint64_t length, uint32_t flags)
+{
+	struct simple_remap_export req = {
+		.offset = offset, .length = length, .flags = flags, .fd = -1,
+	};
+
+	return ioctl(fd, SIMPLE_REMAP_IOC_EXPORT, &req) ? -1 : req.fd;
+}
+
+/* The export, which must work. */
+static inline int sr_export_ok(struct __test_metadata *_metadata, int fd, uint64_t offset,
+			       uint64_t length, uint32_t flags)
+{
+	int buf = sr_export(fd, offset, length, flags);
+
+	ASSERT_LE(0, buf) {
+		TH_LOG("export %#llx bytes at %#llx, flags %#x: %s", (unsigned long long)length,
+		       (unsigned long long)offset, flags, sr_errname(errno));
+	}
+	return buf;
+}
+
+/* SR_BUFINFO readable: debugfs mounted, if the kernel has it. */
+static inline void sr_mount_debugfs(void)
+{
+	if (access(SR_BUFINFO, R_OK))
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
 }
 
 /*
