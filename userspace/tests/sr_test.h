@@ -305,22 +305,30 @@ static inline int sr_write_file(const char *path, const char *val)
 	return n == (ssize_t)strlen(val) ? 0 : -errno;
 }
 
-/* A /proc/meminfo field in KiB ("MemFree: %lld kB"), after dropping caches. */
-static inline long long sr_meminfo_kib(struct __test_metadata *_metadata, const char *format)
+/* A field of a /proc file in KiB: the first line that @format ("VmPTE: %lld kB") reads. */
+static inline long long sr_proc_kib(struct __test_metadata *_metadata, const char *path,
+				    const char *format)
 {
 	char line[128];
 	long long kib = -1;
-	FILE *f;
+	FILE *f = fopen(path, "r");
 
-	ASSERT_EQ(0, sr_write_file("/proc/sys/vm/drop_caches", "3\n"));
-	f = fopen("/proc/meminfo", "r");
 	while (f && fgets(line, sizeof(line), f))
 		if (sscanf(line, format, &kib) == 1)
 			break;
 	if (f)
 		fclose(f);
-	ASSERT_LE(0, kib);
+	ASSERT_LE(0, kib) {
+		TH_LOG("no '%s' in %s", format, path);
+	}
 	return kib;
+}
+
+/* A /proc/meminfo field in KiB ("MemFree: %lld kB"), after dropping caches. */
+static inline long long sr_meminfo_kib(struct __test_metadata *_metadata, const char *format)
+{
+	ASSERT_EQ(0, sr_write_file("/proc/sys/vm/drop_caches", "3\n"));
+	return sr_proc_kib(_metadata, "/proc/meminfo", format);
 }
 
 /* The kernel log from now on: sr_kmsg_has() reads what came since. */
