@@ -11,7 +11,6 @@
 #include <dirent.h>
 #include <poll.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 
 #include <drm/drm.h>
 #include <linux/dma-buf.h>
@@ -373,21 +372,13 @@ TEST_F(sr, vgem_prime_import_attaches_until_gem_close)
 TEST_F(sr, camera_share_example_runs)
 {
 	char *argv[] = { "camera_share", "-n", "4", NULL };
-	int cam, status;
 	size_t size;
-	pid_t pid;
+	int cam;
 
 	if (vivid_open(_metadata, &cam, &size))
 		SKIP(return, "this kernel ships no vivid");
 	close(cam);
-	pid = fork();
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(0, WEXITSTATUS(status));
+	sr_run_ok(_metadata, argv);
 	ASSERT_EQ(0, sr_unload());
 }
 

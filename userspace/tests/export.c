@@ -8,7 +8,6 @@
 #include <grp.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <sys/wait.h>
 
 #include <linux/dma-buf.h>
 
@@ -458,19 +457,10 @@ TEST_F(sr, readonly_export_over_unix_socket_is_readable_not_writable_by_any_uid)
 TEST_F(sr, window_capability_example_runs)
 {
 	char *argv[] = { "window_capability", NULL };
-	int status;
-	pid_t pid;
 
 	if (!have_unix_sockets())
 		SKIP(return, "this kernel has no Unix sockets (CONFIG_NET, CONFIG_UNIX)");
-	pid = fork();
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(0, WEXITSTATUS(status));
+	sr_run_ok(_metadata, argv);
 }
 
 int main(int argc, char **argv)

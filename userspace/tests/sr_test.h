@@ -467,6 +467,24 @@ static inline void sr_mount_debugfs(void)
 		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
 }
 
+/* Run @argv (its program from $PATH) in a child, which must exit 0. */
+static inline void sr_run_ok(struct __test_metadata *_metadata, char *const argv[])
+{
+	int status;
+	pid_t pid = fork();
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status)) {
+		TH_LOG("%s exited %d", argv[0], WEXITSTATUS(status));
+	}
+}
+
 /*
  * Run @fn in a child process; its exit status (0: passed, and no
  * EXPECT_*() failed there), -1 if it died (an ASSERT_*() there aborts it).
