@@ -4,8 +4,10 @@
  * (from linux-source-6.1, see scripts/kselftest.sh). This adds what it
  * lacks: the sr fixture, whose variants are the driver's map_modes; an
  * errno assertion; killing what a test left running; loading the module and
- * reading its sysfs files; loading the kernel's own modules a test consumes. Tests need nothing but the UAPI header, so that
- * a library bug cannot hide a driver bug.
+ * reading its sysfs files; loading the kernel's own modules a test
+ * consumes; exporting a window as a dma-buf; counting descriptors and
+ * module references. Tests need nothing but the UAPI header, so that a
+ * library bug cannot hide a driver bug.
  *
  *	TEST_F(sr, read_at_end_returns_zero)
  *	{
