@@ -322,17 +322,17 @@ static int simple_remap_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* Every map_mode's file operations but the mapping's: the same for all. */
+#define SIMPLE_REMAP_COMMON_FOPS                                  \
+	.owner = THIS_MODULE, .open = simple_remap_open,          \
+	.read = simple_remap_read, .write = simple_remap_write,   \
+	.llseek = simple_remap_llseek, .poll = simple_remap_poll, \
+	.unlocked_ioctl = simple_remap_ioctl,                     \
+	.compat_ioctl = compat_ptr_ioctl, .release = simple_remap_release
+
 static const struct file_operations simple_remap_fops = {
-	.owner = THIS_MODULE,
-	.open = simple_remap_open,
-	.read = simple_remap_read,
-	.write = simple_remap_write,
-	.llseek = simple_remap_llseek,
-	.poll = simple_remap_poll,
-	.unlocked_ioctl = simple_remap_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
+	SIMPLE_REMAP_COMMON_FOPS,
 	.mmap = simple_remap_mmap,
-	.release = simple_remap_release,
 };
 
 /*
@@ -343,17 +343,9 @@ static const struct file_operations simple_remap_fops = {
  * .mmap_prepare fails every mmap() (ENODEV): this one has one of them.
  */
 static const struct file_operations simple_remap_huge_fops = {
-	.owner = THIS_MODULE,
-	.open = simple_remap_open,
-	.read = simple_remap_read,
-	.write = simple_remap_write,
-	.llseek = simple_remap_llseek,
-	.poll = simple_remap_poll,
-	.unlocked_ioctl = simple_remap_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
+	SIMPLE_REMAP_COMMON_FOPS,
 	SIMPLE_REMAP_HUGE_MMAP_HOOK,
 	.get_unmapped_area = thp_get_unmapped_area,
-	.release = simple_remap_release,
 };
 
 static struct simple_remap_dev simple_remap = {

@@ -163,14 +163,22 @@ static vm_fault_t simple_remap_vm_huge_fault(struct vm_fault *vmf,
 }
 #endif /* SIMPLE_REMAP_HUGE_PFNMAP */
 
+/*
+ * map_mode=huge's VMA hooks, however the VMA was set up: PTEs from .fault,
+ * PMDs from .huge_fault where the kernel has huge PFN mappings.
+ */
+#ifdef SIMPLE_REMAP_HUGE_PFNMAP
+#define SIMPLE_REMAP_VM_HUGE_FAULT .huge_fault = simple_remap_vm_huge_fault,
+#else
+#define SIMPLE_REMAP_VM_HUGE_FAULT
+#endif
+#define SIMPLE_REMAP_VM_HUGE_OPS                                      \
+	.open = simple_remap_vm_open, .close = simple_remap_vm_close, \
+	.fault = simple_remap_vm_pfn_fault, SIMPLE_REMAP_VM_HUGE_FAULT
+
 /* map_mode=huge, through .mmap (the device's on older kernels, a dma-buf's). */
 static const struct vm_operations_struct simple_remap_vm_huge_ops = {
-	.open = simple_remap_vm_open,
-	.close = simple_remap_vm_close,
-	.fault = simple_remap_vm_pfn_fault,
-#ifdef SIMPLE_REMAP_HUGE_PFNMAP
-	.huge_fault = simple_remap_vm_huge_fault,
-#endif
+	SIMPLE_REMAP_VM_HUGE_OPS
 };
 
 static const struct vm_operations_struct simple_remap_vm_page_ops = {
@@ -315,12 +323,7 @@ static int simple_remap_vm_mapped(unsigned long start, unsigned long end,
 
 static const struct vm_operations_struct simple_remap_vm_huge_prepared_ops = {
 	.mapped = simple_remap_vm_mapped,
-	.open = simple_remap_vm_open,
-	.close = simple_remap_vm_close,
-	.fault = simple_remap_vm_pfn_fault,
-#ifdef SIMPLE_REMAP_HUGE_PFNMAP
-	.huge_fault = simple_remap_vm_huge_fault,
-#endif
+	SIMPLE_REMAP_VM_HUGE_OPS
 };
 
 /*

@@ -246,6 +246,7 @@ static int cmd_info(int argc, char **argv)
 	printf("abi_version: %u\n", sr.info.abi_version);
 	printf("nr_chunks:   %u\n", sr.info.nr_chunks);
 	printf("seq:         %llu\n", (unsigned long long)sr.info.seq);
+	printf("map_granule: %llu\n", (unsigned long long)sr.info.map_granule);
 	simple_remap_close(&sr);
 	return 0;
 }

@@ -11,8 +11,6 @@
 #include <dirent.h>
 #include <poll.h>
 #include <stdlib.h>
-#include <sys/mount.h>
-#include <sys/wait.h>
 
 #include <drm/drm.h>
 #include <linux/dma-buf.h>
@@ -20,35 +18,12 @@
 
 #include "sr_test.h"
 
-#define SR_BUFINFO "/sys/kernel/debug/dma_buf/bufinfo"
 /* Capture buffers, each a window of its own. */
 #define NR_BUFS 3
 /* Frames dequeued: every buffer more than once. */
 #define NR_FRAMES 7
 /* What a window holds before vivid writes it: a frame must replace it. */
 #define POISON 0xa5
-
-/* The export ioctl; the dma-buf's descriptor, or -1 and errno. */
-static int sr_export(int fd, uint64_t offset, uint64_t length, uint32_t flags)
-{
-	struct simple_remap_export req = {
-		.offset = offset, .length = length, .flags = flags, .fd = -1,
-	};
-
-	return ioctl(fd, SIMPLE_REMAP_IOC_EXPORT, &req) ? -1 : req.fd;
-}
-
-static int sr_export_ok(struct __test_metadata *_metadata, int fd, uint64_t offset,
-			uint64_t length, uint32_t flags)
-{
-	int buf = sr_export(fd, offset, length, flags);
-
-	ASSERT_LE(0, buf) {
-		TH_LOG("export %#llx bytes at %#llx: %s", (unsigned long long)length,
-		       (unsigned long long)offset, sr_errname(errno));
-	}
-	return buf;
-}
 
 static size_t page_round(size_t n)
 {
@@ -314,8 +289,7 @@ static int bufinfo_attachments(struct __test_metadata *_metadata, const char *na
 	bool in = false;
 	FILE *f;
 
-	if (access(SR_BUFINFO, R_OK))
-		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	sr_mount_debugfs();
 	f = fopen(SR_BUFINFO, "re");
 	ASSERT_NE(NULL, f) {
 		TH_LOG("%s: %s", SR_BUFINFO, sr_errname(errno));
@@ -398,21 +372,13 @@ TEST_F(sr, vgem_prime_import_attaches_until_gem_close)
 TEST_F(sr, camera_share_example_runs)
 {
 	char *argv[] = { "camera_share", "-n", "4", NULL };
-	int cam, status;
 	size_t size;
-	pid_t pid;
+	int cam;
 
 	if (vivid_open(_metadata, &cam, &size))
 		SKIP(return, "this kernel ships no vivid");
 	close(cam);
-	pid = fork();
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(0, WEXITSTATUS(status));
+	sr_run_ok(_metadata, argv);
 	ASSERT_EQ(0, sr_unload());
 }
 

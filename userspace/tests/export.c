@@ -5,77 +5,29 @@
  * dma-buf maps, its sync and name ioctls, its lifetime, and handing a
  * read-only window to a process that cannot open the node.
  */
-#include <dirent.h>
 #include <grp.h>
-#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <sys/wait.h>
 
 #include <linux/dma-buf.h>
 
 #include "sr_test.h"
 
-#define SR_MODULE "/sys/module/" SR_NAME "/"
-#define SR_BUFINFO "/sys/kernel/debug/dma_buf/bufinfo"
 /* A uid and gid that may not open the node (0600 root). */
 #define SR_NOBODY 65534
-
-/* The export ioctl; the dma-buf's descriptor, or -1 and errno. */
-static int sr_export(int fd, uint64_t offset, uint64_t length, uint32_t flags)
-{
-	struct simple_remap_export req = {
-		.offset = offset, .length = length, .flags = flags, .fd = -1,
-	};
-
-	return ioctl(fd, SIMPLE_REMAP_IOC_EXPORT, &req) ? -1 : req.fd;
-}
-
-/* The export, which must work. */
-static int sr_export_ok(struct __test_metadata *_metadata, int fd, uint64_t offset,
-			uint64_t length, uint32_t flags)
-{
-	int buf = sr_export(fd, offset, length, flags);
-
-	ASSERT_LE(0, buf) {
-		TH_LOG("export %#llx bytes at %#llx, flags %#x: %s", (unsigned long long)length,
-		       (unsigned long long)offset, flags, sr_errname(errno));
-	}
-	return buf;
-}
-
-/* Open descriptors of this process. */
-static int fd_count(struct __test_metadata *_metadata)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	ASSERT_NE(NULL, d);
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
-/* References on the module: each dma-buf holds one. */
-static long long sr_refcnt(struct __test_metadata *_metadata)
-{
-	return sr_sysfs(_metadata, SR_MODULE, "refcnt");
-}
 
 /* The export fails with @err and leaves no descriptor and no reference behind. */
 static void assert_export_fails(struct __test_metadata *_metadata, int err, int fd,
 				uint64_t offset, uint64_t length, uint32_t flags)
 {
-	int fds = fd_count(_metadata);
+	int fds = sr_fd_count(_metadata);
 	long long refs = sr_refcnt(_metadata);
 
 	ASSERT_ERRNO(err, sr_export(fd, offset, length, flags)) {
 		TH_LOG("export %#llx bytes at %#llx, flags %#x", (unsigned long long)length,
 		       (unsigned long long)offset, flags);
 	}
-	ASSERT_EQ(fds, fd_count(_metadata));
+	ASSERT_EQ(fds, sr_fd_count(_metadata));
 	ASSERT_EQ(refs, sr_refcnt(_metadata));
 }
 
@@ -135,12 +87,12 @@ TEST_F(sr, writable_export_of_readonly_file_fails_eacces)
 
 TEST_F(sr, export_with_bad_pointer_fails_efault)
 {
-	int fd = sr_open(_metadata, O_RDWR), fds = fd_count(_metadata);
+	int fd = sr_open(_metadata, O_RDWR), fds = sr_fd_count(_metadata);
 	long long refs = sr_refcnt(_metadata);
 
 	ASSERT_ERRNO(EFAULT, ioctl(fd, SIMPLE_REMAP_IOC_EXPORT, NULL));
 	ASSERT_ERRNO(EFAULT, ioctl(fd, SIMPLE_REMAP_IOC_EXPORT, (void *)8));
-	ASSERT_EQ(fds, fd_count(_metadata));
+	ASSERT_EQ(fds, sr_fd_count(_metadata));
 	ASSERT_EQ(refs, sr_refcnt(_metadata));
 }
 
@@ -151,7 +103,7 @@ TEST_F(sr, export_with_bad_pointer_fails_efault)
  */
 TEST_F(sr, export_whose_result_cannot_be_stored_fails_efault_with_no_fd)
 {
-	int fd = sr_open(_metadata, O_RDWR), fds = fd_count(_metadata);
+	int fd = sr_open(_metadata, O_RDWR), fds = sr_fd_count(_metadata);
 	struct simple_remap_export *req;
 	long long refs = sr_refcnt(_metadata);
 
@@ -161,7 +113,7 @@ TEST_F(sr, export_whose_result_cannot_be_stored_fails_efault_with_no_fd)
 	ASSERT_EQ(0, mprotect(req, sr_page_size(), PROT_READ));
 	ASSERT_ERRNO(EFAULT, ioctl(fd, SIMPLE_REMAP_IOC_EXPORT, req));
 	ASSERT_EQ(-1, req->fd);
-	ASSERT_EQ(fds, fd_count(_metadata));
+	ASSERT_EQ(fds, sr_fd_count(_metadata));
 	ASSERT_EQ(refs, sr_refcnt(_metadata));
 }
 
@@ -336,8 +288,7 @@ TEST_F(sr, export_name_shows_in_fdinfo_and_bufinfo)
 	snprintf(tail, sizeof(tail), "size:\t%ld\n", 3 * ps);
 	ASSERT_EQ(1, file_has_line(path, (const char *[]){ tail }, 1));
 
-	if (access(SR_BUFINFO, R_OK))
-		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	sr_mount_debugfs();
 	/* "<size>\t<flags>\t<mode>\t<count>\tsimple_remap\t<ino>\t<name>" */
 	snprintf(size, sizeof(size), "%08ld\t", 3 * ps);
 	snprintf(tail, sizeof(tail), "\t%s\n", name);
@@ -506,19 +457,10 @@ TEST_F(sr, readonly_export_over_unix_socket_is_readable_not_writable_by_any_uid)
 TEST_F(sr, window_capability_example_runs)
 {
 	char *argv[] = { "window_capability", NULL };
-	int status;
-	pid_t pid;
 
 	if (!have_unix_sockets())
 		SKIP(return, "this kernel has no Unix sockets (CONFIG_NET, CONFIG_UNIX)");
-	pid = fork();
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(0, WEXITSTATUS(status));
+	sr_run_ok(_metadata, argv);
 }
 
 int main(int argc, char **argv)

@@ -248,7 +248,7 @@ static void open_undo(struct __test_metadata *_metadata)
 static void open_failed(struct __test_metadata *_metadata, int err)
 {
 	ASSERT_EQ(ENOMEM, err);
-	ASSERT_EQ(open_refcnt, sr_sysfs(_metadata, "/sys/module/" SR_NAME "/", "refcnt"));
+	ASSERT_EQ(open_refcnt, sr_refcnt(_metadata));
 }
 
 TEST_F(sr, every_allocation_failure_in_open_fails_cleanly)
@@ -261,9 +261,9 @@ TEST_F(sr, every_allocation_failure_in_open_fails_cleanly)
 	FI_SKIP_UNLESS_AVAILABLE();
 	fi_begin(_metadata);
 	sr_reload(_metadata, "size=64K");
-	open_refcnt = sr_sysfs(_metadata, "/sys/module/" SR_NAME "/", "refcnt");
+	open_refcnt = sr_refcnt(_metadata);
 	ASSERT_TRUE(fail_each_site(_metadata, &step, 1, &sites) > 0);
-	ASSERT_EQ(open_refcnt, sr_sysfs(_metadata, "/sys/module/" SR_NAME "/", "refcnt"));
+	ASSERT_EQ(open_refcnt, sr_refcnt(_metadata));
 	fi_end(_metadata);
 }
 

@@ -11,7 +11,6 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/uio.h>
-#include <sys/utsname.h>
 
 #include <liburing.h>
 #include <linux/videodev2.h>
@@ -120,12 +119,7 @@ static int disk_open(struct __test_metadata *_metadata, int *disk)
  */
 static bool io_uring_refuses_file_mappings(void)
 {
-	struct utsname u;
-	int major = 0, minor = 0;
-
-	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
-		return false;
-	return major < 6 || (major == 6 && minor < 5);
+	return sr_kernel_before(6, 5);
 }
 
 /* IORING_REGISTER_BUFFERS of a mapping in @map_mode: 0 or -errno, as liburing says. */

@@ -28,17 +28,7 @@ static long minflt(void)
 /* VmPTE of /proc/self/status: this process's page table bytes, in KiB. */
 static long long vmpte_kib(struct __test_metadata *_metadata)
 {
-	char line[128];
-	long long kib = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmPTE: %lld kB", &kib) == 1)
-			break;
-	if (f)
-		fclose(f);
-	ASSERT_LE(0, kib);
-	return kib;
+	return sr_proc_kib(_metadata, "/proc/self/status", "VmPTE: %lld kB");
 }
 
 static uint64_t granule(struct __test_metadata *_metadata)

@@ -4,8 +4,10 @@
  * (from linux-source-6.1, see scripts/kselftest.sh). This adds what it
  * lacks: the sr fixture, whose variants are the driver's map_modes; an
  * errno assertion; killing what a test left running; loading the module and
- * reading its sysfs files; loading the kernel's own modules a test consumes. Tests need nothing but the UAPI header, so that
- * a library bug cannot hide a driver bug.
+ * reading its sysfs files; loading the kernel's own modules a test
+ * consumes; exporting a window as a dma-buf; counting descriptors and
+ * module references. Tests need nothing but the UAPI header, so that a
+ * library bug cannot hide a driver bug.
  *
  *	TEST_F(sr, read_at_end_returns_zero)
  *	{
@@ -23,15 +25,18 @@
 #ifndef SR_TEST_H
 #define SR_TEST_H
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <time.h>
 
 #include <linux/simple_remap.h>
@@ -47,6 +52,9 @@
 #define SR_DEV "/dev/" SR_NAME
 #define SR_SYSFS "/sys/class/misc/" SR_NAME "/"
 #define SR_PARAM "/sys/module/" SR_NAME "/parameters/"
+#define SR_MODULE "/sys/module/" SR_NAME "/"
+/* debugfs's list of dma-bufs (exporter, name, attached devices). */
+#define SR_BUFINFO "/sys/kernel/debug/dma_buf/bufinfo"
 /* The kernel's modules the tests consume, from scripts/kernel.sh. */
 #define SR_KMODS "/opt/sr/modules/"
 
@@ -266,6 +274,26 @@ static inline long long sr_counter(struct __test_metadata *_metadata, const char
 	return sr_sysfs(_metadata, SR_SYSFS, name);
 }
 
+/* References on the module: each open file and each dma-buf holds one. */
+static inline long long sr_refcnt(struct __test_metadata *_metadata)
+{
+	return sr_sysfs(_metadata, SR_MODULE, "refcnt");
+}
+
+/* Open descriptors of this process. */
+static inline int sr_fd_count(struct __test_metadata *_metadata)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	ASSERT_NE(NULL, d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
 /* Write @val to a /proc, sysfs or debugfs file in one write(); 0 or -errno. */
 static inline int sr_write_file(const char *path, const char *val)
 {
@@ -279,22 +307,30 @@ static inline int sr_write_file(const char *path, const char *val)
 	return n == (ssize_t)strlen(val) ? 0 : -errno;
 }
 
-/* A /proc/meminfo field in KiB ("MemFree: %lld kB"), after dropping caches. */
-static inline long long sr_meminfo_kib(struct __test_metadata *_metadata, const char *format)
+/* A field of a /proc file in KiB: the first line that @format ("VmPTE: %lld kB") reads. */
+static inline long long sr_proc_kib(struct __test_metadata *_metadata, const char *path,
+				    const char *format)
 {
 	char line[128];
 	long long kib = -1;
-	FILE *f;
+	FILE *f = fopen(path, "r");
 
-	ASSERT_EQ(0, sr_write_file("/proc/sys/vm/drop_caches", "3\n"));
-	f = fopen("/proc/meminfo", "r");
 	while (f && fgets(line, sizeof(line), f))
 		if (sscanf(line, format, &kib) == 1)
 			break;
 	if (f)
 		fclose(f);
-	ASSERT_LE(0, kib);
+	ASSERT_LE(0, kib) {
+		TH_LOG("no '%s' in %s", format, path);
+	}
 	return kib;
+}
+
+/* A /proc/meminfo field in KiB ("MemFree: %lld kB"), after dropping caches. */
+static inline long long sr_meminfo_kib(struct __test_metadata *_metadata, const char *format)
+{
+	ASSERT_EQ(0, sr_write_file("/proc/sys/vm/drop_caches", "3\n"));
+	return sr_proc_kib(_metadata, "/proc/meminfo", format);
 }
 
 /* The kernel log from now on: sr_kmsg_has() reads what came since. */
@@ -380,6 +416,17 @@ static inline long sr_page_size(void)
 	return sysconf(_SC_PAGESIZE);
 }
 
+/* The running kernel is older than @major.@minor (uname's release; unknown: no). */
+static inline bool sr_kernel_before(int major, int minor)
+{
+	struct utsname u;
+	int maj = 0, min = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &maj, &min) != 2)
+		return false;
+	return maj < major || (maj == major && min < minor);
+}
+
 static inline void *sr_mmap(struct __test_metadata *_metadata, int fd, size_t len, int prot,
 			    uint64_t off)
 {
@@ -390,6 +437,54 @@ static inline void *sr_mmap(struct __test_metadata *_metadata, int fd, size_t le
 		       sr_errname(errno));
 	}
 	return p;
+}
+
+/* SIMPLE_REMAP_IOC_EXPORT; the dma-buf's descriptor, or -1 and errno. */
+static inline int sr_export(int fd, uint64_t offset, uint64_t length, uint32_t flags)
+{
+	struct simple_remap_export req = {
+		.offset = offset, .length = length, .flags = flags, .fd = -1,
+	};
+
+	return ioctl(fd, SIMPLE_REMAP_IOC_EXPORT, &req) ? -1 : req.fd;
+}
+
+/* The export, which must work. */
+static inline int sr_export_ok(struct __test_metadata *_metadata, int fd, uint64_t offset,
+			       uint64_t length, uint32_t flags)
+{
+	int buf = sr_export(fd, offset, length, flags);
+
+	ASSERT_LE(0, buf) {
+		TH_LOG("export %#llx bytes at %#llx, flags %#x: %s", (unsigned long long)length,
+		       (unsigned long long)offset, flags, sr_errname(errno));
+	}
+	return buf;
+}
+
+/* SR_BUFINFO readable: debugfs mounted, if the kernel has it. */
+static inline void sr_mount_debugfs(void)
+{
+	if (access(SR_BUFINFO, R_OK))
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+}
+
+/* Run @argv (its program from $PATH) in a child, which must exit 0. */
+static inline void sr_run_ok(struct __test_metadata *_metadata, char *const argv[])
+{
+	int status;
+	pid_t pid = fork();
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status)) {
+		TH_LOG("%s exited %d", argv[0], WEXITSTATUS(status));
+	}
 }
 
 /*

@@ -82,17 +82,37 @@ static void get(struct __test_metadata *_metadata, uint64_t off, void *buf, size
 	close(fd);
 }
 
+/*
+ * GET_INFO's map_granule in the loaded mode: a PMD in huge mode where the
+ * kernel maps PFNs with huge entries (6.12 on, the debug tier's 6.12 too),
+ * else a page.
+ */
+static uint64_t expected_granule(struct __test_metadata *_metadata)
+{
+	if (!strcmp(sr_map_mode(_metadata), "huge") && !sr_kernel_before(6, 12))
+		return 2 << 20;
+	return sr_page_size();
+}
+
 TEST_F(sr, info_reports_the_loaded_buffer)
 {
 	struct srctl_run r = srctl(_metadata, NULL, "info");
+	int fd = sr_open(_metadata, O_RDONLY);
+	struct simple_remap_info info = sr_info(_metadata, fd);
 	char line[64];
 
+	close(fd);
 	ASSERT_EQ(0, r.status);
 	snprintf(line, sizeof(line), "size:        %" PRIu64 "\n", sr_size(_metadata));
 	ASSERT_HAS(r.out, line);
 	snprintf(line, sizeof(line), "page_size:   %ld\n", sr_page_size());
 	ASSERT_HAS(r.out, line);
 	snprintf(line, sizeof(line), "abi_version: %d\n", SIMPLE_REMAP_ABI_VERSION);
+	ASSERT_HAS(r.out, line);
+	/* ABI 3: the same as GET_INFO's and sysfs's, which the kernel decides. */
+	ASSERT_EQ(expected_granule(_metadata), info.map_granule);
+	ASSERT_EQ(sr_counter(_metadata, "map_granule"), info.map_granule);
+	snprintf(line, sizeof(line), "map_granule: %" PRIu64 "\n", (uint64_t)info.map_granule);
 	ASSERT_HAS(r.out, line);
 }
 
