@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Every allocation a load, an open(), an mmap() and a first touch make,
- * failed once each, in turn (debug kernel only). The kernel's fail-nth does
- * it: N written to /proc/thread-self/fail-nth fails the Nth allocation site
- * (failslab, fail_page_alloc) this task passes; read back, it is 0 once the
- * failure was injected. N = 1, 2, ... until the step passes every site.
+ * Every allocation a load, an open(), an mmap(), a first touch and an
+ * export make, failed once each, in turn (debug kernel only). The kernel's
+ * fail-nth does it: N written to /proc/thread-self/fail-nth fails the Nth
+ * allocation site (failslab, fail_page_alloc) this task passes; read back,
+ * it is 0 once the failure was injected. N = 1, 2, ... until the step
+ * passes every site.
  * Each failure must be a clean error that leaves nothing behind; the harness
  * fails the run on any KASAN, lockdep, UBSAN or kmemleak report.
  */
@@ -377,6 +378,57 @@ TEST_F(sr, every_allocation_failure_in_a_fault_is_retried)
 		ASSERT_TRUE(sites > 0);
 		ASSERT_TRUE(kmsg_count(kmsg_fd, "Retrying PF") > 0);
 	}
+	fi_end(_metadata);
+}
+
+static int export_fd, export_fds;
+static long long export_refcnt;
+
+static int export_run(void)
+{
+	export_fd = sr_export(map_fd, 0, FI_SIZE, O_RDWR | O_CLOEXEC);
+	return export_fd < 0 ? -errno : 0;
+}
+
+/* The dma-buf maps the buffer; closed, it lets go of the module. */
+static void export_undo(struct __test_metadata *_metadata)
+{
+	char *p = sr_mmap(_metadata, export_fd, FI_SIZE, PROT_READ, 0);
+
+	ASSERT_EQ('t', p[0]);
+	ASSERT_EQ(0, munmap(p, FI_SIZE));
+	ASSERT_EQ(0, close(export_fd));
+	ASSERT_EQ(export_refcnt, sr_refcnt(_metadata));
+}
+
+/* A failed export installs no fd and holds no module reference. */
+static void export_failed(struct __test_metadata *_metadata, int err)
+{
+	ASSERT_EQ(ENOMEM, err);
+	ASSERT_EQ(export_fds, sr_fd_count(_metadata));
+	ASSERT_EQ(export_refcnt, sr_refcnt(_metadata));
+}
+
+/*
+ * SIMPLE_REMAP_IOC_EXPORT: the dma-buf, its file, the window, the
+ * sg_table's pages array (dma_buf_export(), anon_inode_getfile(), ...).
+ */
+TEST_F(sr, every_allocation_failure_in_an_export_fails_cleanly)
+{
+	static const struct fi_step step = {
+		"export", NULL, export_run, export_undo, export_failed,
+	};
+	int sites;
+
+	FI_SKIP_UNLESS_AVAILABLE();
+	fi_begin(_metadata);
+	sr_reload(_metadata, "size=64K");
+	map_fd = sr_open(_metadata, O_RDWR);
+	ASSERT_EQ(1, pwrite(map_fd, "t", 1, 0));
+	export_fds = sr_fd_count(_metadata);
+	export_refcnt = sr_refcnt(_metadata);
+	ASSERT_TRUE(fail_each_site(_metadata, &step, 1, &sites) > 0);
+	ASSERT_EQ(export_fds, sr_fd_count(_metadata));
 	fi_end(_metadata);
 }
 
