@@ -126,7 +126,8 @@ build_bugs_module() {
 # Executables in userspace/build/bin, and the tests that have a source.
 make_initramfs() {
 	local f
-	local -a args=(-o "$INITRAMFS" -k "${KO:-$REPO/driver/simple_remap.ko}" -b "$REPO/scripts/guest/demo.sh")
+	local -a args=(-o "$INITRAMFS" -k "${KO:-$REPO/driver/simple_remap.ko}" -b "$REPO/scripts/guest/demo.sh"
+		-b "$REPO/scripts/guest/load_kmod")
 	[ -z "${BUGS_KO:-}" ] || args+=(-b "$BUGS_KO")
 	# The kernel's own consumers (vivid, vgem, the scratch disk's virtio
 	# modules); the debug kernel has none.
