@@ -1,21 +1,23 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Turn a bench run's results into bench.csv, bench.txt and two PNG plots,
-# in the run directory and in userspace/bench/latest/ for the README.
+# Turn a bench run's results into bench.csv, bench.txt and the PNG plots,
+# in the run directory and, unless -p (a partial run: some parts or
+# map_modes), in userspace/bench/latest/ for the README.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 usage() {
-	echo "usage: ${0##*/} RUNDIR" >&2
+	echo "usage: ${0##*/} [-p] RUNDIR" >&2
 	echo "RUNDIR: a 'make bench' guest run (holds results.txt)." >&2
+	echo "-p: a partial run: its tables and plots stay in RUNDIR." >&2
 	exit 2
 }
 
 extract() {
 	local run=$1
 	sed -n 's/^csv,//p' "$run/results.txt" >"$run/bench.csv"
-	grep -E '^(ratios,|peers,|id |[RLP][0-9] |scale |ptables |round trip|  device|     [a-z-]+: n/a)' \
+	grep -E '^(ratios,|peers,|consumers,|id |[RLPVD][0-9] |scale |ptables |round trip|  device|     [a-z-]+: n/a)' \
 		"$run/results.txt" >"$run/bench.txt" || true
 	[ -s "$run/bench.csv" ] || die "no bench results in $run"
 }
@@ -100,6 +102,7 @@ plot_scale() {
 	local run=$1 mode
 	local -a modes setup=() fill=()
 	mapfile -t modes < <(awk -F, '$1 == "scale" && !seen[$2]++ { print $2 }' "$run/bench.csv")
+	[ "${#modes[@]}" -gt 0 ] || return 0
 	for mode in "${modes[@]}"; do
 		grep "^scale,$mode," "$run/bench.csv" | cut -d, -f3- | tr , ' ' >"$run/scale-$mode.dat"
 		setup+=("'$run/scale-$mode.dat' using (\$1/1048576):(\$3*1000) with linespoints title '$mode'")
@@ -129,6 +132,7 @@ plot_ratios() {
 	local run=$1
 	awk -F, '$1 == "ratio" { printf "%d \"%s %s [%s]\" %s %s %s\n", ++n, $3, $4, $2, $5, $6, $7 }' \
 		"$run/bench.csv" >"$run/ratios.dat"
+	[ -s "$run/ratios.dat" ] || return 0
 	gnuplot <<GNUPLOT
 set terminal pngcairo size 1200,$((200 + 16 * $(wc -l <"$run/ratios.dat"))) background rgb 'white'
 set output '$run/ratios.png'
@@ -147,17 +151,28 @@ GNUPLOT
 }
 
 main() {
-	local run=${1:-} latest="$REPO/userspace/bench/latest"
+	local run latest="$REPO/userspace/bench/latest" png
+	if [ "${1:-}" = -p ]; then
+		latest=""
+		shift
+	fi
+	run=${1:-}
 	[ -d "$run" ] || usage
 	extract "$run"
 	derive "$run"
 	plot_scale "$run"
 	plot_ratios "$run"
 	plot_ptables "$run"
-	mkdir -p "$latest"
-	cp "$run/bench.csv" "$run/bench.txt" "$run/scale.png" "$run/ratios.png" "$latest/"
-	[ ! -f "$run/ptables.png" ] || cp "$run/ptables.png" "$latest/"
 	cat "$run/bench.txt"
+	if [ -z "$latest" ]; then
+		echo "bench: a partial run: tables and plots in $run only"
+		return
+	fi
+	mkdir -p "$latest"
+	cp "$run/bench.csv" "$run/bench.txt" "$latest/"
+	for png in scale ratios ptables; do
+		[ ! -f "$run/$png.png" ] || cp "$run/$png.png" "$latest/"
+	done
 	echo "bench: tables and plots in $latest (and $run)"
 }
 

@@ -48,7 +48,7 @@ check-debug: $("$REPO/scripts/debug-kernel.sh" -l | paste -sd'|'), each of them 
 ARGS="size=64M ..." module parameters for run and shell, KO=/path/simple_remap.ko
 a module built for KVER's kernel (DKMS's) to boot instead of building driver/,
 ACCEL=kvm to opt in to KVM (default TCG), MEM, SMP, TIMEOUT, MAP_MODES,
-STRESS_SECONDS, ROUNDS, KERNEL_ARGS (see scripts/qemu.sh -h), SIMPLE_REMAP_CACHE,
+STRESS_SECONDS, ROUNDS, BENCH, KERNEL_ARGS (see scripts/qemu.sh -h), SIMPLE_REMAP_CACHE,
 KEEP_RUNS (30: older run logs in \$CACHE/runs are removed), ONLY="PROG..."
 (stage only these test programs of userspace/tests), SR_COUNTS=FILE
 (add this run's counts to FILE too: .ci/run's stages).
@@ -126,7 +126,8 @@ build_bugs_module() {
 # Executables in userspace/build/bin, and the tests that have a source.
 make_initramfs() {
 	local f
-	local -a args=(-o "$INITRAMFS" -k "${KO:-$REPO/driver/simple_remap.ko}" -b "$REPO/scripts/guest/demo.sh")
+	local -a args=(-o "$INITRAMFS" -k "${KO:-$REPO/driver/simple_remap.ko}" -b "$REPO/scripts/guest/demo.sh"
+		-b "$REPO/scripts/guest/load_kmod")
 	[ -z "${BUGS_KO:-}" ] || args+=(-b "$BUGS_KO")
 	# The kernel's own consumers (vivid, vgem, the scratch disk's virtio
 	# modules); the debug kernel has none.
@@ -262,7 +263,13 @@ cmd_bench() {
 	local args="hugepages=520 udmabuf.size_limit_mb=2048"
 	MEM=${MEM:-6G} TIMEOUT=${TIMEOUT:-3600} KERNEL_ARGS="$args${KERNEL_ARGS:+ $KERNEL_ARGS}" \
 		stage "boot: bench" suite bench
-	stage "tables and plots" "$REPO/scripts/bench-report.sh" "$RUN/bench"
+	# A partial run (some parts, some map_modes) keeps its tables to its
+	# run directory: userspace/bench/latest holds whole runs.
+	if [ -n "${BENCH:-}${MAP_MODES:-}" ]; then
+		stage "tables and plots" "$REPO/scripts/bench-report.sh" -p "$RUN/bench"
+	else
+		stage "tables and plots" "$REPO/scripts/bench-report.sh" "$RUN/bench"
+	fi
 }
 
 # check-debug without KVER: itself once per debug kernel, even after one

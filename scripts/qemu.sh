@@ -29,13 +29,15 @@ the guest's TAP lines and, last, the summary. Exits 0 only on PASS.
   -a  module parameters for insmod in run and shell, space-separated
   -o  where the logs go (default \$CACHE/runs/<timestamp>-<mode>)
 The guest gets its parameters as environment variables on the kernel command
-line (SR_MODE, SR_ARGS, SR_MAP_MODES, SR_STRESS_SECONDS, SR_ROUNDS).
+line (SR_MODE, SR_ARGS, SR_MAP_MODES, SR_STRESS_SECONDS, SR_ROUNDS, SR_BENCH).
 It gets a ${SCRATCH_SIZE} scratch disk too, zeroed at each boot: virtio-blk,
 the guest's /dev/vda, RUNDIR/scratch.img on the host.
 Environment: ACCEL=tcg|kvm (tcg; /dev/kvm is not trusted by default), MEM (1G),
 SMP (2), TIMEOUT seconds (900), MAP_MODES (comma-separated: only these of the
 driver's map_modes; default all), STRESS_SECONDS (guest's default 60),
-ROUNDS (7): for stress and bench. KERNEL_ARGS: more kernel command line (e.g. nopat).
+ROUNDS (7): for stress and bench; BENCH (comma-separated: only these parts of
+the bench, of ratios, consumers, latency, scale, peers, ptables; default all).
+KERNEL_ARGS: more kernel command line (e.g. nopat).
 USAGE
 	exit 2
 }
@@ -60,6 +62,7 @@ guest_env() {
 	[ -z "${MAP_MODES:-}" ] || env+=" SR_MAP_MODES=$MAP_MODES"
 	[ -z "${STRESS_SECONDS:-}" ] || env+=" SR_STRESS_SECONDS=$STRESS_SECONDS"
 	[ -z "${ROUNDS:-}" ] || env+=" SR_ROUNDS=$ROUNDS"
+	[ -z "${BENCH:-}" ] || env+=" SR_BENCH=$BENCH"
 	echo "$env"
 }
 
@@ -72,6 +75,7 @@ boot() {
 	local -a cmd
 	case "$args" in *'"'*) die "-a '$args': no double quotes" ;; esac
 	case "${MAP_MODES:-}" in *[!a-z,]*) die "MAP_MODES=$MAP_MODES: map_mode names, comma-separated" ;; esac
+	case "${BENCH:-}" in *[!a-z,]*) die "BENCH=$BENCH: bench parts, comma-separated" ;; esac
 	case "${STRESS_SECONDS:-}${ROUNDS:-}" in *[!0-9]*) die "STRESS_SECONDS, ROUNDS: whole numbers" ;; esac
 	accel=$(accel_args)
 	rm -f "$run/scratch.img"

@@ -44,16 +44,6 @@ ring_demo() {
 	wait "$consumer"
 }
 
-# load_kmod NAME: the kernel's own module NAME from /opt/sr/modules (its
-# NAME.load list, dependencies first: kernel.sh); fails if the kernel has none.
-load_kmod() {
-	[ ! -d "/sys/module/$1" ] || return 0
-	[ -r "/opt/sr/modules/$1.load" ] || return 1
-	while read -r ko; do
-		[ -d "/sys/module/$(basename "$ko" .ko | tr - _)" ] || insmod "/opt/sr/modules/$ko" || return
-	done <"/opt/sr/modules/$1.load"
-}
-
 camera_demo() {
 	command -v camera_share >/dev/null || return 0
 	if ! load_kmod vivid; then

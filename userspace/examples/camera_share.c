@@ -32,6 +32,7 @@
 #include <linux/videodev2.h>
 
 #include "simple_remap.h"
+#include "vivid.h"
 
 #define NR_BUFS 3
 #define NR_READERS 2
@@ -61,29 +62,6 @@ static int fail(const char *what, int err)
 {
 	fprintf(stderr, "camera_share: %s: %s\n", what, strerror(err));
 	return 1;
-}
-
-/* vivid's capture node, opened; -1 if none. */
-static int vivid_capture(void)
-{
-	struct v4l2_capability cap;
-	char path[32];
-	int i, fd;
-
-	for (i = 0; i < 64; i++) {
-		snprintf(path, sizeof(path), "/dev/video%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		memset(&cap, 0, sizeof(cap));
-		if (!ioctl(fd, VIDIOC_QUERYCAP, &cap) &&
-		    !strcmp((char *)cap.driver, "vivid") &&
-		    (cap.device_caps & V4L2_CAP_VIDEO_CAPTURE) &&
-		    (cap.device_caps & V4L2_CAP_STREAMING))
-			return fd;
-		close(fd);
-	}
-	return -1;
 }
 
 /* A reader: its own open file and mapping; sums each frame in place. */
@@ -121,19 +99,6 @@ static int reader(int id, int frames)
 	return 0;
 }
 
-static int dmabuf_qbuf(int cam, unsigned int index, int fd, size_t length)
-{
-	struct v4l2_buffer buf = {
-		.index = index,
-		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
-		.memory = V4L2_MEMORY_DMABUF,
-		.m.fd = fd,
-		.length = length,
-	};
-
-	return ioctl(cam, VIDIOC_QBUF, &buf) ? -errno : 0;
-}
-
 /* Until every reader has summed @frame. */
 static void wait_readers(struct header *h, uint32_t frame)
 {
@@ -149,28 +114,23 @@ static void wait_readers(struct header *h, uint32_t frame)
 static int capture(struct simple_remap *sr, int cam, struct header *h,
 		   int frames)
 {
-	struct v4l2_format fmt = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
 	struct v4l2_requestbuffers req = {
 		.count = NR_BUFS,
 		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
 		.memory = V4L2_MEMORY_DMABUF,
 	};
 	int type = V4L2_BUF_TYPE_VIDEO_CAPTURE, bufs[NR_BUFS], i, bad = 0, ret;
-	long ps = sysconf(_SC_PAGESIZE);
+	long ps = sysconf(_SC_PAGESIZE), size;
 	struct v4l2_buffer buf;
 	struct pollfd pfd;
 	uint32_t sum;
 	size_t stride;
 	uint64_t off;
 
-	if (ioctl(cam, VIDIOC_G_FMT, &fmt))
-		return fail("VIDIOC_G_FMT", errno);
-	fmt.fmt.pix.width = 320;
-	fmt.fmt.pix.height = 180;
-	fmt.fmt.pix.pixelformat = V4L2_PIX_FMT_YUYV;
-	if (ioctl(cam, VIDIOC_S_FMT, &fmt))
-		return fail("VIDIOC_S_FMT", errno);
-	stride = (fmt.fmt.pix.sizeimage + ps - 1) & ~(size_t)(ps - 1);
+	size = vivid_set_format(cam, 320, 180);
+	if (size < 0)
+		return fail("VIDIOC_S_FMT", -size);
+	stride = (size + ps - 1) & ~(size_t)(ps - 1);
 	if (ps + NR_BUFS * stride > sr->info.size)
 		return fail("the buffer is too small for the frames", ENOSPC);
 	if (ioctl(cam, VIDIOC_REQBUFS, &req))
@@ -180,9 +140,8 @@ static int capture(struct simple_remap *sr, int cam, struct header *h,
 		ret = simple_remap_export(sr, off, stride, O_RDWR | O_CLOEXEC, &bufs[i]);
 		if (ret)
 			return fail("SIMPLE_REMAP_IOC_EXPORT", -ret);
-		ret = dmabuf_qbuf(cam, i, bufs[i], stride);
-		if (ret)
-			return fail("VIDIOC_QBUF", -ret);
+		if (vivid_qbuf_dmabuf(cam, i, bufs[i], stride))
+			return fail("VIDIOC_QBUF", errno);
 		printf("camera: buffer %d is the dma-buf of the window at %#llx, %zu bytes\n",
 		       i, (unsigned long long)off, stride);
 	}
@@ -210,9 +169,8 @@ static int capture(struct simple_remap *sr, int cam, struct header *h,
 		       (unsigned long long)h->bytes, sum, h->sum[0], h->sum[1],
 		       h->sum[0] == sum && h->sum[1] == sum ? "same" : "DIFFERENT");
 		fflush(stdout);
-		ret = dmabuf_qbuf(cam, buf.index, bufs[buf.index], stride);
-		if (ret)
-			return fail("VIDIOC_QBUF", -ret);
+		if (vivid_qbuf_dmabuf(cam, buf.index, bufs[buf.index], stride))
+			return fail("VIDIOC_QBUF", errno);
 	}
 	ioctl(cam, VIDIOC_STREAMOFF, &type);
 	req.count = 0;

@@ -17,6 +17,7 @@
 #include <linux/videodev2.h>
 
 #include "sr_test.h"
+#include "vivid.h"
 
 /* Capture buffers, each a window of its own. */
 #define NR_BUFS 3
@@ -53,28 +54,6 @@ static size_t distinct_bytes(const unsigned char *p, size_t len)
 	return n;
 }
 
-/* vivid's video capture node, opened; -1 if it has none. */
-static int vivid_capture(void)
-{
-	struct v4l2_capability cap;
-	char path[32];
-	int i, fd;
-
-	for (i = 0; i < 64; i++) {
-		snprintf(path, sizeof(path), "/dev/video%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		memset(&cap, 0, sizeof(cap));
-		if (!ioctl(fd, VIDIOC_QUERYCAP, &cap) && !strcmp((char *)cap.driver, "vivid") &&
-		    (cap.device_caps & V4L2_CAP_VIDEO_CAPTURE) &&
-		    (cap.device_caps & V4L2_CAP_STREAMING))
-			return fd;
-		close(fd);
-	}
-	return -1;
-}
-
 /*
  * vivid loaded and its capture node set to the smallest webcam frame (the
  * emulated CPU's sake); the frame's size into *@size. 1: this kernel ships
@@ -82,7 +61,7 @@ static int vivid_capture(void)
  */
 static int vivid_open(struct __test_metadata *_metadata, int *cam, size_t *size)
 {
-	struct v4l2_format fmt = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
+	long fmt;
 	int ret = 0;
 
 	/* Built in (the debug kernels) or loaded already, it is there. */
@@ -95,13 +74,11 @@ static int vivid_open(struct __test_metadata *_metadata, int *cam, size_t *size)
 	if (*cam < 0)
 		*cam = vivid_capture();
 	ASSERT_LE(0, *cam);
-	ASSERT_EQ(0, ioctl(*cam, VIDIOC_G_FMT, &fmt));
-	fmt.fmt.pix.width = 320;
-	fmt.fmt.pix.height = 180;
-	fmt.fmt.pix.pixelformat = V4L2_PIX_FMT_YUYV;
-	ASSERT_EQ(0, ioctl(*cam, VIDIOC_S_FMT, &fmt));
-	*size = fmt.fmt.pix.sizeimage;
-	ASSERT_LT(0U, *size);
+	fmt = vivid_set_format(*cam, 320, 180);
+	ASSERT_LT(0, fmt) {
+		TH_LOG("VIDIOC_S_FMT: %s", sr_errname(-fmt));
+	}
+	*size = fmt;
 	return 0;
 }
 
@@ -114,19 +91,6 @@ static int dmabuf_reqbufs(int cam, unsigned int count)
 	};
 
 	return ioctl(cam, VIDIOC_REQBUFS, &req) ? -1 : (int)req.count;
-}
-
-static int dmabuf_qbuf(int cam, unsigned int index, int dmabuf, size_t length)
-{
-	struct v4l2_buffer buf = {
-		.index = index,
-		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
-		.memory = V4L2_MEMORY_DMABUF,
-		.m.fd = dmabuf,
-		.length = length,
-	};
-
-	return ioctl(cam, VIDIOC_QBUF, &buf);
 }
 
 /* In another process: its own open file and mapping of the device. */
@@ -173,7 +137,7 @@ TEST_F(sr, v4l2_dmabuf_capture_lands_in_exported_windows)
 	ASSERT_LE(NR_BUFS, dmabuf_reqbufs(cam, NR_BUFS));
 	for (i = 0; i < NR_BUFS; i++) {
 		bufs[i] = sr_export_ok(_metadata, fd, base + i * stride, stride, O_RDWR);
-		ASSERT_EQ(0, dmabuf_qbuf(cam, i, bufs[i], stride)) {
+		ASSERT_EQ(0, vivid_qbuf_dmabuf(cam, i, bufs[i], stride)) {
 			TH_LOG("VIDIOC_QBUF %d (DMABUF): %s", i, sr_errname(errno));
 		}
 	}
@@ -204,7 +168,7 @@ TEST_F(sr, v4l2_dmabuf_capture_lands_in_exported_windows)
 		r = (struct reader){ base + buf.index * stride, size, checksum(frame, size) };
 		ASSERT_EQ(0, sr_in_child(_metadata, read_in_place, &r));
 		memset(frame, POISON, stride);
-		ASSERT_EQ(0, dmabuf_qbuf(cam, buf.index, bufs[buf.index], stride));
+		ASSERT_EQ(0, vivid_qbuf_dmabuf(cam, buf.index, bufs[buf.index], stride));
 	}
 	ASSERT_EQ(0, ioctl(cam, VIDIOC_STREAMOFF, &type));
 	/* Nothing outside the windows was written. */
@@ -231,7 +195,7 @@ TEST_F(sr, v4l2_dmabuf_window_smaller_than_a_frame_fails_einval)
 		SKIP(return, "this kernel ships no vivid");
 	ASSERT_LE(1, dmabuf_reqbufs(cam, 1));
 	buf = sr_export_ok(_metadata, fd, 0, page_round(size) - sr_page_size(), O_RDWR);
-	ASSERT_ERRNO(EINVAL, dmabuf_qbuf(cam, 0, buf, 0));
+	ASSERT_ERRNO(EINVAL, vivid_qbuf_dmabuf(cam, 0, buf, 0));
 	ASSERT_EQ(0, dmabuf_reqbufs(cam, 0));
 	close(cam);
 	ASSERT_EQ(0, close(buf));

@@ -16,6 +16,7 @@
 #include <linux/videodev2.h>
 
 #include "sr_test.h"
+#include "vivid.h"
 
 #define DISK "/dev/vda"
 /* A transfer: several pages, so that a bio or a pin spans more than one. */
@@ -214,28 +215,6 @@ TEST_F(sr, io_uring_fixed_buffers_move_data_between_disk_and_mapping)
 	io_uring_queue_exit(&ring);
 }
 
-/* vivid's video capture node, opened; -1 if it has none. */
-static int vivid_capture(void)
-{
-	struct v4l2_capability cap;
-	char path[32];
-	int i, fd;
-
-	for (i = 0; i < 64; i++) {
-		snprintf(path, sizeof(path), "/dev/video%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		memset(&cap, 0, sizeof(cap));
-		if (!ioctl(fd, VIDIOC_QUERYCAP, &cap) && !strcmp((char *)cap.driver, "vivid") &&
-		    (cap.device_caps & V4L2_CAP_VIDEO_CAPTURE) &&
-		    (cap.device_caps & V4L2_CAP_STREAMING))
-			return fd;
-		close(fd);
-	}
-	return -1;
-}
-
 /*
  * vivid's default allocator is vmalloc, which takes USERPTR buffers by
  * pinning them (vb2_create_framevec(): pin_user_pages_fast(FOLL_LONGTERM)).
@@ -244,7 +223,6 @@ static int vivid_capture(void)
 TEST_F(sr, v4l2_userptr_capture_lands_in_mapping)
 {
 	int fd = sr_open(_metadata, O_RDWR), cam, ret, i, type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-	struct v4l2_format fmt = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
 	struct v4l2_requestbuffers req = {
 		.count = 2,
 		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
@@ -255,6 +233,7 @@ TEST_F(sr, v4l2_userptr_capture_lands_in_mapping)
 	bool seen[256] = { false };
 	struct pollfd pfd;
 	unsigned char *p, *frame;
+	long fmt;
 
 	ret = sr_kmod_load("vivid");
 	ASSERT_LE(0, ret);
@@ -263,13 +242,11 @@ TEST_F(sr, v4l2_userptr_capture_lands_in_mapping)
 	cam = vivid_capture();
 	ASSERT_LE(0, cam);
 	/* The smallest webcam frame, for the emulated CPU's sake. */
-	ASSERT_EQ(0, ioctl(cam, VIDIOC_G_FMT, &fmt));
-	fmt.fmt.pix.width = 320;
-	fmt.fmt.pix.height = 180;
-	fmt.fmt.pix.pixelformat = V4L2_PIX_FMT_YUYV;
-	ASSERT_EQ(0, ioctl(cam, VIDIOC_S_FMT, &fmt));
-	size = fmt.fmt.pix.sizeimage;
-	ASSERT_LT(0U, size);
+	fmt = vivid_set_format(cam, 320, 180);
+	ASSERT_LT(0, fmt) {
+		TH_LOG("VIDIOC_S_FMT: %s", sr_errname(-fmt));
+	}
+	size = fmt;
 	stride = (size + sr_page_size() - 1) & ~(size_t)(sr_page_size() - 1);
 	p = sr_mmap(_metadata, fd, 2 * stride, PROT_READ | PROT_WRITE, 0);
 	memset(p, 0, 2 * stride);
