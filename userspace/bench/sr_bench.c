@@ -1084,10 +1084,12 @@ static void bw_read_into(int fd, char **buf, int n, size_t len, size_t chunk, do
 {
 	double t[D_BUFS][D_PIECES], t0;
 	size_t done;
-	int k, i;
+	int j, k, i;
 
 	for (done = 0, i = 0; done < len && i < D_PIECES; done += chunk, i++)
-		for (k = 0; k < n; k++) {
+		for (j = 0; j < n; j++) {
+			/* Each buffer first in turn: no place in the order is its own. */
+			k = (i + j) % n;
 			t0 = now_s();
 			if (pread(fd, buf[k] + done, chunk, done) != (ssize_t)chunk)
 				die("pread");
