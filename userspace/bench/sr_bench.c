@@ -18,6 +18,7 @@
  *	sr_bench consumers		the kernel's consumers into the buffer:
  *					V4L2 DMABUF capture vs MMAP + memcpy,
  *					O_DIRECT into the mapping vs anonymous
+ *					(as the kernel gives it; in 4 KiB pages)
  *
  * Besides the table, each result is a line "csv,<fields>" for the plots.
  */
@@ -1067,19 +1068,94 @@ static void camera(void)
 
 #define DISK "/dev/vda"
 
+#define D_BUFS		3
+#define D_PIECES	64
+_Static_assert(D_PIECES <= MAX_ROUNDS, "median() takes at most MAX_ROUNDS");
+
 /*
- * D1: O_DIRECT reads from the scratch disk (qemu.sh's 64 MiB /dev/vda) in
+ * O_DIRECT read()s of @len bytes (at most D_PIECES @chunk pieces) from
+ * offset 0 of @fd, each piece into its own place in each of the @n
+ * buffers @buf in turn: the disk read into each whole buffer, every
+ * buffer's piece right after the others'. @bw gets each buffer's bytes
+ * per second over its median piece: a loaded host's stalls land on single
+ * pieces and drop out, where a sum over the pieces would keep them.
+ */
+static void bw_read_into(int fd, char **buf, int n, size_t len, size_t chunk, double *bw)
+{
+	double t[D_BUFS][D_PIECES], t0;
+	size_t done;
+	int j, k, i;
+
+	for (done = 0, i = 0; done < len && i < D_PIECES; done += chunk, i++)
+		for (j = 0; j < n; j++) {
+			/* Each buffer first in turn: no place in the order is its own. */
+			k = (i + j) % n;
+			t0 = now_s();
+			if (pread(fd, buf[k] + done, chunk, done) != (ssize_t)chunk)
+				die("pread");
+			t[k][i] = now_s() - t0;
+		}
+	for (k = 0; k < n; k++)
+		bw[k] = chunk / median(t[k], i);
+}
+
+/* The AnonHugePages (kB) of the VMA holding @p, -1 if smaps says none. */
+static long anon_huge_kb(const void *p)
+{
+	unsigned long start, end;
+	char line[512];
+	bool in = false;
+	long kb = -1;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		/* A VMA's first line: "start-end perms ...". */
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			in = (uintptr_t)p >= start && (uintptr_t)p < end;
+			continue;
+		}
+		if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			break;
+	}
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/* Anonymous memory in 4 KiB pages only, populated. */
+static void *map_anon_small(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap anon");
+	/* EINVAL: a kernel without THP, whose pages are all 4 KiB anyway. */
+	if (madvise(p, len, MADV_NOHUGEPAGE) && errno != EINVAL)
+		die("madvise(MADV_NOHUGEPAGE)");
+	memset(p, 1, len);
+	return p;
+}
+
+/*
+ * D1: O_DIRECT reads of the scratch disk (qemu.sh's 64 MiB /dev/vda) in
  * 1 MiB pieces into the mapping against into anonymous memory, where the
- * map_mode's pages can be pinned (pages, fault). remap and huge are
- * VM_PFNMAP: GUP refuses them, so the read must fail with EFAULT, and it
- * is said rather than measured.
+ * map_mode's pages can be pinned (pages, fault); each piece lands in its
+ * own MiB of the buffer. The anonymous memory is as the kernel gives it:
+ * with THP "always" (Debian's default), 2 MiB folios, where a 1 MiB read
+ * pins, dirties and releases one folio against 256 of the buffer's 4 KiB
+ * tmpfs pages. D2 compares like with like: anonymous memory in 4 KiB
+ * pages (MADV_NOHUGEPAGE). remap and huge are VM_PFNMAP: GUP refuses
+ * them, so the read must fail with EFAULT, and it is said rather than
+ * measured.
  */
 static void direct_io(void)
 {
 	bool pinnable = !strcmp(mode, "pages") || !strcmp(mode, "fault");
 	struct timespec tick = { 0, 10 * 1000 * 1000 };
-	double r[MAX_ROUNDS], ours[MAX_ROUNDS], anon[MAX_ROUNDS];
-	char *dst, *src;
+	double r[MAX_ROUNDS], r4k[MAX_ROUNDS], ours[MAX_ROUNDS], anon[MAX_ROUNDS];
+	double small_bw[MAX_ROUNDS], bw[D_BUFS];
+	char *dst, *src, *small, *bufs[D_BUFS];
+	long huge_kb, small_huge_kb;
 	size_t len;
 	off_t end;
 	int disk, i;
@@ -1121,18 +1197,38 @@ static void direct_io(void)
 		fprintf(stderr, "sr_bench: O_DIRECT read into the mapping: wrong or no data\n");
 		exit(1);
 	}
-	/* A pass of each not counted, as the camera's first round. */
-	bw_rw(disk, dst, len, MIB, false);
-	bw_rw(disk, src, len, MIB, false);
+	small = map_anon_small(len);
+	bufs[0] = dst;
+	bufs[1] = src;
+	bufs[2] = small;
+	/* A pass not counted, as the camera's first round. */
+	bw_read_into(disk, bufs, D_BUFS, len, MIB, bw);
 	for (i = 0; i < rounds; i++) {
-		ours[i] = bw_rw(disk, dst, len, MIB, false);
-		anon[i] = bw_rw(disk, src, len, MIB, false);
+		bw_read_into(disk, bufs, D_BUFS, len, MIB, bw);
+		ours[i] = bw[0];
+		anon[i] = bw[1];
+		small_bw[i] = bw[2];
 		r[i] = ours[i] / anon[i];
+		r4k[i] = ours[i] / small_bw[i];
 	}
-	printf("D1   O_DIRECT read, %zu MiB in 1 MiB pieces: into simple_remap %.0f MB/s, into anonymous %.0f MB/s (medians)\n",
-	       (size_t)(len / MIB), median(ours, rounds) / 1e6, median(anon, rounds) / 1e6);
+	huge_kb = anon_huge_kb(src);
+	small_huge_kb = anon_huge_kb(small);
+	printf("D1   O_DIRECT read, %zu MiB in 1 MiB pieces, each into the three buffers in turn: into simple_remap %.0f MB/s, into anonymous %.0f MB/s, into 4 KiB anonymous %.0f MB/s (a round: 1 MiB / the median piece; medians)\n",
+	       (size_t)(len / MIB), median(ours, rounds) / 1e6, median(anon, rounds) / 1e6,
+	       median(small_bw, rounds) / 1e6);
+	printf("D1   the anonymous memory as the kernel gives it: %ld of %zu kB in THPs (AnonHugePages); the buffer: tmpfs pages, 4 KiB unless shmem_enabled gives huge folios\n",
+	       huge_kb, len / 1024);
 	report("D1", "O_DIRECT read MB/s: into simple_remap / anonymous", r, rounds, ">= 0.95",
 	       median(r, rounds) >= 0.95);
+	printf("D2   like with like: anonymous memory in 4 KiB pages (MADV_NOHUGEPAGE, AnonHugePages %ld kB): a THP is one folio to pin, dirty and release a read, 4 KiB pages are 256\n",
+	       small_huge_kb);
+	/* D2 is only what it says if no THP came into its anonymous memory. */
+	report("D2", "O_DIRECT read MB/s: into simple_remap / anon, 4 KiB", r4k, rounds,
+	       ">= 0.95", median(r4k, rounds) >= 0.95 && small_huge_kb <= 0);
+	if (small_huge_kb > 0)
+		printf("D2   NOT MET: its anonymous memory has THPs after all (%ld kB)\n",
+		       small_huge_kb);
+	munmap(small, len);
 out:
 	munmap(dst, len);
 	munmap(src, len);
