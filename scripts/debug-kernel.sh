@@ -17,8 +17,9 @@ FRESH=n # y: the tree was extracted by this run
 
 usage() {
 	cat >&2 <<USAGE
-usage: ${0##*/} KVER | -l
+usage: ${0##*/} KVER | -l | -d
 -l: the KVERs make check-debug and CI run ($(printf '%s ' "${KVERS[@]}")), one a line.
+-d: installs what building them needs (and builds nothing).
 KVER: builds \$CACHE/debug/linux-source-KVER (tinyconfig, scripts/debug.config
 and scripts/debug-KVER.config: KASAN, lockdep, kmemleak, DEBUG_VM, UBSAN,
 fault injection) once per linux-source-KVER version and config, and prints,
@@ -92,6 +93,11 @@ build() {
 	[ "$FRESH" = n ] || grep -c '^  CC ' "$log" >"$DIR/$KVER.compiled" || true
 }
 
+# deps KVER...: the packages building these debug kernels needs.
+deps() {
+	"$REPO/scripts/deps.sh" "${@/#/linux-source-}" bc bison flex libelf-dev libssl-dev xz-utils
+}
+
 main() {
 	local key
 	[ $# -eq 1 ] || usage
@@ -99,12 +105,16 @@ main() {
 		printf '%s\n' "${KVERS[@]}"
 		return
 	fi
+	if [ "$1" = -d ]; then
+		deps "${KVERS[@]}"
+		return
+	fi
 	KVER=$1
 	printf '%s\n' "${KVERS[@]}" | grep -qxF -- "$KVER" ||
 		die "no debug kernel $KVER: known are ${KVERS[*]}"
 	TREE="$DIR/linux-source-$KVER"
 	mapfile -t FRAGMENTS < <(fragments)
-	"$REPO/scripts/deps.sh" "linux-source-$KVER" bc bison flex libelf-dev libssl-dev xz-utils
+	deps "$KVER"
 	key=$(cache_key)
 	if [ "$(cat "$DIR/$KVER.key" 2>/dev/null)" != "$key" ] || [ ! -f "$TREE/arch/x86/boot/bzImage" ] ||
 		[ ! -f "$TREE/Module.symvers" ]; then
