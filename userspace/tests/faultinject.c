@@ -410,8 +410,8 @@ static void export_failed(struct __test_metadata *_metadata, int err)
 }
 
 /*
- * SIMPLE_REMAP_IOC_EXPORT: the dma-buf, its file, the window, the
- * sg_table's pages array (dma_buf_export(), anon_inode_getfile(), ...).
+ * SIMPLE_REMAP_IOC_EXPORT: the driver's record of the window, then
+ * dma_buf_export()'s dma-buf, its file and inode, and the fd table.
  */
 TEST_F(sr, every_allocation_failure_in_an_export_fails_cleanly)
 {
