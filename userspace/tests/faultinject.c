@@ -271,6 +271,14 @@ TEST_F(sr, every_allocation_failure_in_open_fails_cleanly)
 static int map_fd, map_calls;
 static char *map_p;
 
+/* A fresh FI_SIZE buffer, open in map_fd, whose first byte is 't'. */
+static void fi_map_fd_open(struct __test_metadata *_metadata)
+{
+	sr_reload(_metadata, "size=64K");
+	map_fd = sr_open(_metadata, O_RDWR);
+	ASSERT_EQ(1, pwrite(map_fd, "t", 1, 0));
+}
+
 static int mmap_run(void)
 {
 	map_p = mmap(FI_FRESH, FI_PAGES * sr_page_size(), PROT_READ | PROT_WRITE,
@@ -309,9 +317,7 @@ TEST_F(sr, every_allocation_failure_in_mmap_fails_cleanly)
 
 	FI_SKIP_UNLESS_AVAILABLE();
 	fi_begin(_metadata);
-	sr_reload(_metadata, "size=64K");
-	map_fd = sr_open(_metadata, O_RDWR);
-	ASSERT_EQ(1, pwrite(map_fd, "t", 1, 0));
+	fi_map_fd_open(_metadata);
 	map_calls = sr_counter(_metadata, "mmap_calls");
 	ASSERT_TRUE(fail_each_site(_metadata, &step, 1, &sites) > 0);
 	/* Later mappings work, anywhere. */
@@ -369,9 +375,7 @@ TEST_F(sr, every_allocation_failure_in_a_fault_is_retried)
 	if (!strcmp(sr_map_mode(_metadata), "remap"))
 		SKIP(return, "remap mode has no .fault: every PTE is made at mmap() time");
 	fi_begin(_metadata);
-	sr_reload(_metadata, "size=64K");
-	map_fd = sr_open(_metadata, O_RDWR);
-	ASSERT_EQ(1, pwrite(map_fd, "t", 1, 0));
+	fi_map_fd_open(_metadata);
 	kmsg_fd = sr_kmsg_open(_metadata);
 	ASSERT_EQ(0, fail_each_site(_metadata, &step, 1, &sites));
 	if (strcmp(sr_map_mode(_metadata), "pages")) {
@@ -422,9 +426,7 @@ TEST_F(sr, every_allocation_failure_in_an_export_fails_cleanly)
 
 	FI_SKIP_UNLESS_AVAILABLE();
 	fi_begin(_metadata);
-	sr_reload(_metadata, "size=64K");
-	map_fd = sr_open(_metadata, O_RDWR);
-	ASSERT_EQ(1, pwrite(map_fd, "t", 1, 0));
+	fi_map_fd_open(_metadata);
 	export_fds = sr_fd_count(_metadata);
 	export_refcnt = sr_refcnt(_metadata);
 	ASSERT_TRUE(fail_each_site(_metadata, &step, 1, &sites) > 0);
