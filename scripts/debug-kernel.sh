@@ -70,6 +70,11 @@ configure() {
 		die "the $KVER debug config lost ${missing[*]} (a dependency is off: see $TREE/.config)"
 }
 
+# progress LOG TOTAL START: a line of the build's progress.
+progress() {
+	echo "debug-kernel $KVER: $(($(date +%s) - $3))s, $(grep -c '^  CC ' "$1") of $2 files compiled" >&2
+}
+
 # The build in the background, a line of progress every 30 s: the files
 # compiled so far against the count of the last build in a fresh tree (kept
 # in the cache; a new config in an old tree compiles only what it changed).
@@ -77,18 +82,12 @@ configure() {
 # without which 6.12's modpost fails an out-of-tree module on every symbol of
 # vmlinux (6.1's only warned).
 build() {
-	local log="$DIR/$KVER-build.log" total pid rc=0 tick=0
+	local log="$DIR/$KVER-build.log" total pid rc=0
 	total=$(cat "$DIR/$KVER.compiled" 2>/dev/null || echo "?")
 	echo "debug-kernel $KVER: building bzImage (about $total files; 5 to 10 minutes on 2 cores)" >&2
 	make -C "$TREE" -j"$(nproc)" bzImage modules >"$log" 2>&1 &
 	pid=$!
-	while kill -0 "$pid" 2>/dev/null; do
-		sleep 1
-		tick=$((tick + 1))
-		[ $((tick % 30)) -ne 0 ] ||
-			echo "debug-kernel $KVER: ${tick}s, $(grep -c '^  CC ' "$log") of $total files compiled" >&2
-	done
-	wait "$pid" || rc=$?
+	wait_showing "$pid" progress "$log" "$total" "$(date +%s)" || rc=$?
 	[ "$rc" -eq 0 ] || { tail -n 30 "$log" >&2; die "kernel build failed: $log"; }
 	[ "$FRESH" = n ] || grep -c '^  CC ' "$log" >"$DIR/$KVER.compiled" || true
 }

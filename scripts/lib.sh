@@ -30,6 +30,19 @@ stage() {
 	return "$rc"
 }
 
+# wait_showing PID CMD...: wait for the background job PID, running CMD
+# (a line of progress) every 30 s meanwhile; PID's exit status.
+wait_showing() {
+	local pid=$1 tick=0
+	shift
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 1
+		tick=$((tick + 1))
+		[ $((tick % 30)) -ne 0 ] || "$@"
+	done
+	wait "$pid"
+}
+
 # The one counter: a counts file holds one line, 'PASSED FAILED SKIPPED'.
 # qemu.sh writes one per guest boot, from the guest's TAP lines; guest.sh
 # adds those of its boots (and its own lines) into its run's; .ci/run adds
